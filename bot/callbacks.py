@@ -1,0 +1,149 @@
+"""The one codec for inline-button data: a short versioned prefix and ids, never text.
+
+Telegram allows 64 bytes of callback data (https://core.telegram.org/bots/api#inlinekeyboardbutton),
+so each action is packed as e.g. "a1:1234:y". `parse` returns None for anything it does not know,
+which handlers answer as "this button is no longer valid".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+__all__ = [
+    "ActivateChoice",
+    "Answer",
+    "Callback",
+    "EnrolChoice",
+    "LanguageChoice",
+    "MissionAction",
+    "StatusAction",
+    "parse",
+]
+
+MAX_BYTES = 64
+_TOKEN = re.compile(r"^[A-Za-z0-9_\-.]{1,40}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A volunteer's Ja/Nej on a request."""
+
+    prefix: ClassVar[str] = "a1"
+    request_id: int
+    yes: bool
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.request_id}:{'y' if self.yes else 'n'}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> Answer | None:
+        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("y", "n"):
+            return cls(int(parts[0]), parts[1] == "y")
+        return None
+
+
+MissionVerb = Literal["arrived", "finished", "withdraw"]
+
+
+@dataclass(frozen=True, slots=True)
+class MissionAction:
+    """A confirmed volunteer's [Framme] / [Avslutad] / [Kan inte ändå]."""
+
+    prefix: ClassVar[str] = "m1"
+    request_id: int
+    verb: MissionVerb
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.request_id}:{self.verb}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> MissionAction | None:
+        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("arrived", "finished",
+                                                                    "withdraw"):
+            return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusAction:
+    """A leader's button under /status CODE: close, cancel (with a confirm step)."""
+
+    prefix: ClassVar[str] = "s1"
+    activation_id: int
+    verb: Literal["close", "cancel", "cancel_yes", "refresh"]
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.activation_id}:{self.verb}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> StatusAction | None:
+        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("close", "cancel",
+                                                                    "cancel_yes", "refresh"):
+            return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _StepChoice:
+    """A choice inside a dialogue: which step it answers and the chosen key."""
+
+    step: str
+    value: str
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.step}:{self.value}")  # type: ignore[attr-defined]
+
+    @classmethod
+    def _parse(cls, parts: list[str]):
+        if len(parts) == 2 and _TOKEN.match(parts[0]) and _TOKEN.match(parts[1]):
+            return cls(parts[0], parts[1])
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolChoice(_StepChoice):
+    prefix: ClassVar[str] = "e1"
+
+
+@dataclass(frozen=True, slots=True)
+class ActivateChoice(_StepChoice):
+    prefix: ClassVar[str] = "x1"
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageChoice:
+    prefix: ClassVar[str] = "l1"
+    locale: str
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.locale}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> LanguageChoice | None:
+        if len(parts) == 1 and parts[0] in ("sv", "en", "auto"):
+            return cls(parts[0])
+        return None
+
+
+Callback = Answer | MissionAction | StatusAction | EnrolChoice | ActivateChoice | LanguageChoice
+_KINDS = {kind.prefix: kind for kind in
+          (Answer, MissionAction, StatusAction, EnrolChoice, ActivateChoice, LanguageChoice)}
+
+
+def parse(data: str | None) -> Callback | None:
+    """Reads callback data packed by one of the classes above; None if unknown or malformed."""
+    if not data:
+        return None
+    prefix, _, rest = data.partition(":")
+    kind = _KINDS.get(prefix)
+    if kind is None:
+        return None
+    return kind._parse(rest.split(":"))
+
+
+def _checked(data: str) -> str:
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    return data

@@ -1,0 +1,49 @@
+"""The bot's commands, who may use them, and their one-line descriptions (for /help and menus)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import N_, Translator
+from storage.models import Role
+
+__all__ = ["COMMANDS", "Command", "commands_for", "help_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    description: str  # msgid, translated when shown
+    roles: tuple[Role, ...]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("activate", N_("Start a call-out"), ("leader",)),
+    Command("status", N_("Call-outs and readiness right now"), ("leader", "volunteer")),
+    Command("close", N_("Close an intervention: /close CODE"), ("leader",)),
+    Command("cancel", N_("Cancel a call-out: /cancel CODE"), ("leader",)),
+    Command("invite", N_("Invite someone: /invite volunteer|leader [area]"), ("leader",)),
+    Command("away", N_("Not available: /away 3d or /away 2026-12-24"), ("leader", "volunteer")),
+    Command("back", N_("Available again"), ("leader", "volunteer")),
+    Command("me", N_("Your profile"), ("leader", "volunteer")),
+    Command("language", N_("Choose language"), ("leader", "volunteer")),
+    Command("help", N_("What you can do here"), ("leader", "volunteer")),
+)
+
+
+def commands_for(role: Role) -> list[Command]:
+    """Returns the commands a role may use, in menu order."""
+    return [command for command in COMMANDS if role in command.roles]
+
+
+def help_text(role: Role, t: Translator) -> str:
+    """The /help text for a role."""
+    lines = [t.gettext("Leader commands:") if role == "leader"
+             else t.gettext("What you can do:")]
+    for command in commands_for(role):
+        lines.append(f"/{command.name} – {t.gettext(command.description)}")
+    if role == "volunteer":
+        lines.append("")
+        lines.append(t.gettext("When there is a call-out you get a message with [Yes] and [No] "
+                               "buttons. Answer as soon as you can."))
+    return "\n".join(lines)

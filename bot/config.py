@@ -1,0 +1,247 @@
+"""Configuration: a TOML file read by pydantic-settings; POSOM_<SECTION>__<KEY> overrides any key.
+
+`load_settings` is the only entry point; it turns every problem into one `ConfigError` line that
+names the file and the key, so the CLI can print it and exit with code 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+from bot.durations import format_duration, parse_duration
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "Area",
+    "CalloutSettings",
+    "ConfigError",
+    "IncidentKind",
+    "Settings",
+    "load_settings",
+]
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+LOCALES = ("sv", "en")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line that names the file and the key."""
+
+
+def _to_timedelta(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    return value
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_to_timedelta),
+    PlainSerializer(format_duration, return_type=str),
+]
+
+
+class _Section(BaseModel):
+    # A typo inside a table must fail loudly instead of silently using the default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    api_url: str = "https://api.telegram.org"
+    bot_username: str | None = None
+    # Telegram allows about 30 messages a second in all; 0 turns our pacing off (tests, benchmark).
+    max_messages_per_second: float = Field(default=30, ge=0)
+    poll_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("bot_username")
+    @classmethod
+    def _no_at_sign(cls, value: str | None) -> str | None:
+        return value.lstrip("@") if value else value
+
+
+class OrganisationSettings(_Section):
+    name: str = "POSOM"
+    timezone: str = "Europe/Stockholm"
+    default_locale: Literal["sv", "en"] = "sv"
+    duty_phone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Stockholm)") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Area(_Section):
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    neighbours: list[str] = []
+
+
+class IncidentKind(_Section):
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    sv: str
+    en: str
+
+    def label(self, locale: str) -> str:
+        return self.en if locale == "en" else self.sv
+
+
+DEFAULT_KINDS = [
+    IncidentKind(key="suicide", sv="Suicid", en="Suicide"),
+    IncidentKind(key="fire", sv="Brand", en="Fire"),
+    IncidentKind(key="traffic", sv="Trafikolycka", en="Traffic accident"),
+    IncidentKind(key="sudden_death", sv="Plötsligt dödsfall", en="Sudden death"),
+    IncidentKind(key="violence", sv="Våld", en="Violence"),
+    IncidentKind(key="major_incident", sv="Större olycka", en="Major incident"),
+    IncidentKind(key="other", sv="Annat", en="Other"),
+]
+
+
+class CalloutSettings(_Section):
+    needed: int = Field(default=2, ge=1, le=20)
+    kinds: list[IncidentKind] = DEFAULT_KINDS
+
+    @field_validator("kinds")
+    @classmethod
+    def _unique_kinds(cls, kinds: list[IncidentKind]) -> list[IncidentKind]:
+        keys = [kind.key for kind in kinds]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"kind listed twice: {', '.join(duplicates)}")
+        if not kinds:
+            raise ValueError("at least one kind of incident is needed")
+        return kinds
+
+    def kind(self, key: str) -> IncidentKind | None:
+        return next((kind for kind in self.kinds if kind.key == key), None)
+
+
+class EnrolmentSettings(_Section):
+    invite_expires: Duration = timedelta(days=7)
+
+
+class StorageSettings(_Section):
+    path: Path = Path("data/posom.db")
+
+
+class Settings(BaseSettings):
+    """Everything the bot is configured with; see config.example.toml for each key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="POSOM_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    admins: list[int] = []
+    telegram: TelegramSettings = TelegramSettings()
+    organisation: OrganisationSettings = OrganisationSettings()
+    areas: list[Area] = [Area(key="default", name="POSOM")]
+    callout: CalloutSettings = CalloutSettings()
+    enrolment: EnrolmentSettings = EnrolmentSettings()
+    storage: StorageSettings = StorageSettings()
+
+    @model_validator(mode="after")
+    def _areas_are_consistent(self) -> Settings:
+        if not self.areas:
+            raise ValueError("areas: at least one area is needed")
+        keys = [area.key for area in self.areas]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise ValueError(f"areas: the key {key!r} is listed twice")
+        for area in self.areas:
+            for neighbour in area.neighbours:
+                if neighbour not in keys:
+                    raise ValueError(
+                        f"areas.{area.key}.neighbours: unknown area {neighbour!r}"
+                        f" (known: {', '.join(keys)})"
+                    )
+        return self
+
+    def area(self, key: str) -> Area | None:
+        return next((area for area in self.areas if area.key == key), None)
+
+    @property
+    def area_keys(self) -> list[str]:
+        return [area.key for area in self.areas]
+
+
+def _settings_from(path: Path) -> type[Settings]:
+    class FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                       dotenv_settings, file_secret_settings):
+            # Environment first, so POSOM_SECTION__KEY overrides the file.
+            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path))
+
+    return FileSettings
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "missing"
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    if not location and ": " in message:
+        return message  # a model-level check already names its key
+    return f"{location or '(top level)'}: {message}"
+
+
+def load_settings(path: Path | str | None = None, *, require_file: bool = True) -> Settings:
+    """Reads and validates the config file plus POSOM_* environment overrides."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    if path.exists():
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    elif require_file:
+        # pydantic-settings reads a missing file as empty; a typo in --config must not pass.
+        raise ConfigError(f"{path}: config file not found (copy config.example.toml to start)")
+    try:
+        return _settings_from(path)()
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc)}") from None

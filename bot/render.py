@@ -1,0 +1,229 @@
+"""Renderers: pure functions from domain data and a person's translations to messages.
+
+Nothing here reads the database or talks to Telegram, so every text can be tested on its own.
+The broadcast (`request_message`) carries only the non-sensitive summary; the briefing, address
+and location appear only in `briefing_message` and `location_message`, which the call-out
+service sends to confirmed volunteers alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.callbacks import Answer, MissionAction, StatusAction
+from bot.config import Settings
+from bot.i18n import N_, Translator
+from bot.messages import Button, Location, OutgoingMessage
+from storage.models import Activation, Member, Request
+
+__all__ = [
+    "STATE_LABELS",
+    "TeamMember",
+    "answer_edit",
+    "briefing_message",
+    "location_message",
+    "request_message",
+]
+
+STATE_LABELS = {
+    "pending": N_("no answer yet"),
+    "confirmed": N_("confirmed"),
+    "reserve": N_("reserve"),
+    "declined": N_("said no"),
+    "stood_down": N_("stood down"),
+    "withdrawn": N_("withdrew"),
+    "released": N_("released"),
+}
+ACTIVATION_STATE_LABELS = {
+    "open": N_("open"),
+    "staffed": N_("staffed"),
+    "closed": N_("closed"),
+    "cancelled": N_("cancelled"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    name: str
+    phone: str | None
+
+
+def kind_label(settings: Settings, activation: Activation, t: Translator) -> str:
+    """The activation's kind of incident in the reader's language."""
+    kind = settings.callout.kind(activation.kind)
+    return kind.label(t.locale) if kind else activation.kind
+
+
+def area_name(settings: Settings, key: str | None) -> str:
+    """The display name of an area key."""
+    area = settings.area(key) if key else None
+    return area.name if area else (key or "–")
+
+
+def headline(settings: Settings, activation: Activation, t: Translator) -> str:
+    """"Larm 2026-014: Brand, Karlstad" — the first line of every message about an activation."""
+    return t.gettext("Call-out {code}: {kind}, {area}").format(
+        code=activation.code, kind=kind_label(settings, activation, t),
+        area=area_name(settings, activation.area))
+
+
+def request_message(settings: Settings, activation: Activation, request_id: int,
+                    t: Translator) -> OutgoingMessage:
+    """The broadcast asking one volunteer: summary only, with [Ja, jag kan] [Nej]."""
+    needed = t.ngettext("{count} support person is needed.", "{count} support persons are needed.",
+                        activation.needed).format(count=activation.needed)
+    text = "\n".join([
+        "🚨 " + headline(settings, activation, t),
+        activation.summary,
+        needed + " " + t.gettext("Sent {time}.").format(time=t.time(activation.created_at)),
+        "",
+        t.gettext("Can you go?"),
+    ])
+    buttons = ((Button(t.gettext("Yes, I can"), Answer(request_id, True).pack()),
+                Button(t.gettext("No"), Answer(request_id, False).pack())),)
+    return OutgoingMessage(text, buttons=buttons)
+
+
+def answer_edit(settings: Settings, activation: Activation, state: str, t: Translator, *,
+                confirmed: int = 0) -> OutgoingMessage:
+    """What the volunteer's request message is edited to after an answer or a change."""
+    title = headline(settings, activation, t)
+    texts = {
+        "confirmed": t.gettext("✅ You are confirmed ({confirmed} of {needed}). You get the "
+                               "briefing and the address as soon as the team is complete."),
+        "staffed": t.gettext("✅ You are confirmed. The briefing comes in the next message."),
+        "reserve": t.gettext("The team is already complete. You are a reserve: we will message "
+                             "you if someone drops out. Thank you!"),
+        "declined": t.gettext("You answered no. Thank you for answering."),
+        "stood_down": t.gettext("Staffed – thank you, you are not needed now."),
+        "cancelled": t.gettext("The call-out was cancelled – you are not needed. Thank you."),
+        "closed": t.gettext("The call-out is over – you are not needed. Thank you."),
+    }
+    body = texts[state].format(confirmed=confirmed, needed=activation.needed)
+    return OutgoingMessage(f"{title}\n{body}")
+
+
+def briefing_message(settings: Settings, activation: Activation, request: Request,
+                     team: Sequence[TeamMember], leader: Member | None, t: Translator, *,
+                     arrived: bool = False) -> OutgoingMessage:
+    """The briefing for a confirmed volunteer: everything they need, with mission buttons."""
+    lines = ["📋 " + headline(settings, activation, t),
+             t.gettext("You are going. Briefing:"), activation.briefing or activation.summary]
+    if activation.location_address or activation.location_title:
+        place = ", ".join(part for part in (activation.location_title,
+                                            activation.location_address) if part)
+        lines.append(t.gettext("Place: {place}").format(place=place))
+    lines.append("")
+    lines.append(t.gettext("Team:"))
+    for mate in team:
+        lines.append(f"• {mate.name}" + (f", {mate.phone}" if mate.phone else ""))
+    if settings.organisation.duty_phone:
+        lines.append(t.gettext("Duty leader: {phone}").format(
+            phone=settings.organisation.duty_phone))
+    if leader is not None:
+        lines.append(t.gettext("Call-out issued by {name}{phone}").format(
+            name=leader.name, phone=f", {leader.phone}" if leader.phone else ""))
+    actions = [] if arrived else [Button(t.gettext("Arrived"),
+                                         MissionAction(request.id, "arrived").pack())]
+    actions.append(Button(t.gettext("Finished"), MissionAction(request.id, "finished").pack()))
+    withdraw = Button(t.gettext("Can't go after all"), MissionAction(request.id, "withdraw").pack())
+    return OutgoingMessage("\n".join(lines), buttons=(tuple(actions), (withdraw,)))
+
+
+def location_message(activation: Activation) -> OutgoingMessage | None:
+    """The location as a Telegram pin or venue, if the leader gave coordinates."""
+    if activation.location_lat is None or activation.location_lon is None:
+        return None
+    return OutgoingMessage(location=Location(activation.location_lat, activation.location_lon,
+                                             activation.location_title,
+                                             activation.location_address))
+
+
+def briefing_ended(settings: Settings, activation: Activation, how: str,
+                   t: Translator) -> OutgoingMessage:
+    """What a briefing is edited down to afterwards: code and kind only, no address."""
+    texts = {
+        "closed": t.gettext("Call-out {code} ({kind}) is closed. Thank you for your effort!"),
+        "cancelled": t.gettext("Call-out {code} ({kind}) was cancelled. Thank you."),
+        "withdrawn": t.gettext("You have left call-out {code} ({kind}). Thank you for telling us."),
+    }
+    return OutgoingMessage(texts[how].format(code=activation.code,
+                                             kind=kind_label(settings, activation, t)))
+
+
+def leader_notice(text: str) -> OutgoingMessage:
+    """A notice to leaders (already translated)."""
+    return OutgoingMessage(text)
+
+
+def names(team: Sequence[TeamMember]) -> str:
+    """"Anna, Björn" for notices."""
+    return ", ".join(mate.name for mate in team)
+
+
+def status_overview(settings: Settings, rows: Sequence[tuple[Activation, dict[str, int], int]],
+                    readiness: dict[str, int], now: datetime, t: Translator) -> OutgoingMessage:
+    """/status for leaders: every running activation and the readiness per area."""
+    lines: list[str] = []
+    if not rows:
+        lines.append(t.gettext("No call-out is running."))
+    for activation, counts, unreachable in rows:
+        line = t.gettext("{code} {kind}, {area}: {confirmed}/{needed} confirmed, {pending} "
+                         "waiting, {declined} no – {state}, {age}").format(
+            code=activation.code, kind=kind_label(settings, activation, t),
+            area=area_name(settings, activation.area), confirmed=counts.get("confirmed", 0),
+            needed=activation.needed, pending=counts.get("pending", 0),
+            declined=counts.get("declined", 0),
+            state=t.gettext(ACTIVATION_STATE_LABELS[activation.state]),
+            age=t.duration(now - activation.created_at))
+        if unreachable:
+            line += " – " + t.ngettext("{count} could not be reached",
+                                       "{count} could not be reached",
+                                       unreachable).format(count=unreachable)
+        lines.append(line)
+    lines.append("")
+    lines.append(t.gettext("Available now:"))
+    for area in settings.areas:
+        lines.append(f"• {area.name}: {readiness.get(area.key, 0)}")
+    if rows:
+        lines.append("")
+        lines.append(t.gettext("Details: /status CODE"))
+    return OutgoingMessage("\n".join(lines))
+
+
+def status_detail(settings: Settings, activation: Activation,
+                  people: Sequence[tuple[Request, Member]], unreachable: int, now: datetime,
+                  t: Translator) -> OutgoingMessage:
+    """/status CODE: each person's state with times, and buttons to close or cancel."""
+    lines = [headline(settings, activation, t),
+             t.gettext("State: {state}. Started {time}.").format(
+                 state=t.gettext(ACTIVATION_STATE_LABELS[activation.state]),
+                 time=t.short_datetime(activation.created_at, now))]
+    if activation.staffed_at:
+        lines.append(t.gettext("Staffed after {duration}.").format(
+            duration=t.duration(activation.staffed_at - activation.created_at)))
+    if unreachable:
+        lines.append(t.ngettext("{count} could not be reached", "{count} could not be reached",
+                                unreachable).format(count=unreachable))
+    lines.append("")
+    for request, member in people:
+        when = request.confirmed_at or request.answered_at
+        stamp = f" {t.short_datetime(when, now)}" if when else ""
+        extra = ""
+        if request.arrived_at:
+            extra = " – " + t.gettext("arrived {time}").format(
+                time=t.short_datetime(request.arrived_at, now))
+        unreachable_mark = " ⚠️" if member.unreachable else ""
+        lines.append(f"• {member.name}: {t.gettext(STATE_LABELS[request.state])}{stamp}{extra}"
+                     f"{unreachable_mark}")
+    if not people:
+        lines.append(t.gettext("Nobody has been asked."))
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if activation.is_active:
+        buttons = ((Button(t.gettext("Close"), StatusAction(activation.id, "close").pack()),
+                    Button(t.gettext("Cancel call-out"),
+                           StatusAction(activation.id, "cancel").pack())),
+                   (Button(t.gettext("Refresh"), StatusAction(activation.id, "refresh").pack()),))
+    return OutgoingMessage("\n".join(lines), buttons=buttons)

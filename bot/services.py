@@ -1,0 +1,49 @@
+"""The core objects one running bot shares, built once by the composition root (bot.app)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.activation_dialogue import ActivationDialogue
+from bot.callout import CalloutService
+from bot.config import Settings
+from bot.enrolment import EnrolmentService
+from bot.outbox import OutboxSender
+from storage.clock import Clock
+from storage.database import Database
+from storage.dialogues import DialogueStore
+from storage.members import MemberStore
+from storage.outbox import OutboxStore
+
+__all__ = ["Services"]
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    database: Database
+    members: MemberStore
+    dialogues: DialogueStore
+    enrolment: EnrolmentService
+    callouts: CalloutService
+    activation: ActivationDialogue
+    sender: OutboxSender
+
+
+async def build_services(settings: Settings, database: Database, messenger, clock: Clock,
+                         *, sender_workers: int = 8) -> Services:
+    """Wires the core around an open database and a messenger (any transport)."""
+    members = MemberStore(database)
+    dialogues = DialogueStore(database)
+    sender = OutboxSender(OutboxStore(database), messenger, clock, workers=sender_workers)
+    callouts = CalloutService(settings, database, clock, sender.wake)
+    sender.on_unreachable = callouts.mark_unreachable
+    now = clock()
+    for admin in settings.admins:
+        await members.ensure_admin(admin, now=now)
+    return Services(
+        settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
+        enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
+        activation=ActivationDialogue(settings, dialogues, callouts, clock), sender=sender,
+    )

@@ -1,0 +1,141 @@
+"""The rows storage hands to the core, as plain frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from storage.clock import from_db
+
+__all__ = ["Gender", "Invite", "Member", "Role"]
+
+Role = Literal["leader", "volunteer"]
+Gender = Literal["female", "male", "other", "undisclosed"]
+ROLES: tuple[Role, ...] = ("leader", "volunteer")
+GENDERS: tuple[Gender, ...] = ("female", "male", "other", "undisclosed")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    telegram_id: int | None
+    name: str
+    phone: str | None
+    area: str | None
+    gender: Gender
+    role: Role
+    locale: str | None
+    telegram_locale: str | None
+    status: str
+    away_until: datetime | None
+    unreachable: bool
+    source: str
+    created_at: datetime
+
+    @property
+    def is_leader(self) -> bool:
+        return self.role == "leader"
+
+    @classmethod
+    def from_row(cls, row: Any) -> Member:
+        return cls(
+            id=row["id"],
+            telegram_id=row["telegram_id"],
+            name=row["name"],
+            phone=row["phone"],
+            area=row["area"],
+            gender=row["gender"],
+            role=row["role"],
+            locale=row["locale"],
+            telegram_locale=row["telegram_locale"],
+            status=row["status"],
+            away_until=from_db(row["away_until"]),
+            unreachable=bool(row["unreachable"]),
+            source=row["source"],
+            created_at=from_db(row["created_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: int
+    role: Role
+    area: str | None
+    expires_at: datetime
+    used_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Invite:
+        return cls(
+            id=row["id"],
+            role=row["role"],
+            area=row["area"],
+            expires_at=from_db(row["expires_at"]),
+            used_at=from_db(row["used_at"]),
+        )
+
+
+ActivationState = Literal["open", "staffed", "closed", "cancelled"]
+RequestState = Literal["pending", "confirmed", "reserve", "declined", "stood_down", "withdrawn",
+                       "released"]
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    id: int
+    code: str
+    kind: str
+    area: str
+    needed: int
+    summary: str
+    briefing: str | None
+    location_lat: float | None
+    location_lon: float | None
+    location_title: str | None
+    location_address: str | None
+    exercise: bool
+    state: ActivationState
+    created_by: int | None
+    created_at: datetime
+    staffed_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ("open", "staffed")
+
+    @classmethod
+    def from_row(cls, row: Any) -> Activation:
+        return cls(
+            id=row["id"], code=row["code"], kind=row["kind"], area=row["area"],
+            needed=row["needed"], summary=row["summary"], briefing=row["briefing"],
+            location_lat=row["location_lat"], location_lon=row["location_lon"],
+            location_title=row["location_title"], location_address=row["location_address"],
+            exercise=bool(row["exercise"]), state=row["state"], created_by=row["created_by"],
+            created_at=from_db(row["created_at"]), staffed_at=from_db(row["staffed_at"]),
+            closed_at=from_db(row["closed_at"]), cancelled_at=from_db(row["cancelled_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    id: int
+    activation_id: int
+    member_id: int
+    state: RequestState
+    wave: int
+    asked_at: datetime
+    answered_at: datetime | None
+    confirmed_at: datetime | None
+    arrived_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Request:
+        return cls(
+            id=row["id"], activation_id=row["activation_id"], member_id=row["member_id"],
+            state=row["state"], wave=row["wave"], asked_at=from_db(row["asked_at"]),
+            answered_at=from_db(row["answered_at"]), confirmed_at=from_db(row["confirmed_at"]),
+            arrived_at=from_db(row["arrived_at"]),
+        )

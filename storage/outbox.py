@@ -1,0 +1,157 @@
+"""The outbox: messages owed to people because of a committed state change.
+
+Rows are added inside the transaction of the change (`enqueue`), so a crash between commit and
+send loses nothing: the sender claims them afterwards, and at start-up rows left 'sending' by a
+crash are put back. A sent row keeps Telegram's message id under its `ref`, so later edits
+(stand-down, close) know which message to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import from_db, to_db
+from storage.database import Database
+
+__all__ = ["BRIEFING_LANE", "BROADCAST_LANE", "OutboxRow", "OutboxStore", "enqueue", "supersede"]
+
+BRIEFING_LANE = 0
+BROADCAST_LANE = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    lane: int
+    chat_id: int
+    op: str
+    payload: str
+    ref: str | None
+    target_ref: str | None
+    attempts: int
+    created_at: datetime
+
+
+async def enqueue(connection: aiosqlite.Connection, *, chat_id: int, payload: str, now: datetime,
+                  lane: int = BRIEFING_LANE, ref: str | None = None, op: str = "send",
+                  target_ref: str | None = None) -> None:
+    """Adds a message inside the caller's transaction."""
+    await connection.execute(
+        "INSERT INTO outbox (lane, chat_id, op, payload, ref, target_ref, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (lane, chat_id, op, payload, ref, target_ref, to_db(now)),
+    )
+
+
+async def supersede(connection: aiosqlite.Connection, ref: str) -> bool:
+    """Drops a not-yet-sent message (e.g. a request overtaken by staffing); True if one was."""
+    cursor = await connection.execute(
+        "UPDATE outbox SET state = 'superseded' WHERE ref = ? AND state = 'pending'", (ref,)
+    )
+    return cursor.rowcount > 0
+
+
+async def was_delivered_or_in_flight(connection: aiosqlite.Connection, ref: str) -> bool:
+    """True if a message with this ref was sent or is being sent (so it can be edited)."""
+    async with connection.execute(
+        "SELECT 1 FROM outbox WHERE ref = ? AND state IN ('sent', 'sending') LIMIT 1", (ref,)
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+_CLAIM = """
+UPDATE outbox SET state = 'sending', attempts = attempts + 1
+WHERE id = (
+    SELECT id FROM outbox
+    WHERE state = 'pending' AND (not_before IS NULL OR not_before <= :now)
+      AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE state = 'sending')
+    ORDER BY lane, id
+    LIMIT 1
+)
+RETURNING id, lane, chat_id, op, payload, ref, target_ref, attempts, created_at
+"""
+
+
+class OutboxStore:
+    """The sender's view of the outbox."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    async def claim_next(self, now: datetime) -> OutboxRow | None:
+        """Marks the most urgent due message as being sent and returns it.
+
+        One chat never has two messages in flight, so a person's messages arrive in order.
+        """
+        async with (self.db.transaction() as connection,
+                    connection.execute(_CLAIM, {"now": to_db(now)}) as cursor):
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return OutboxRow(row["id"], row["lane"], row["chat_id"], row["op"], row["payload"],
+                         row["ref"], row["target_ref"], row["attempts"], from_db(row["created_at"]))
+
+    async def target_of(self, target_ref: str) -> tuple[str, int | None]:
+        """Where an edit's target stands: ('sent', id), ('waiting', None) or ('gone', None)."""
+        row = await self.db.fetch_one(
+            "SELECT state, message_id FROM outbox WHERE ref = ? AND state != 'superseded'"
+            " ORDER BY (state = 'sent') DESC, id DESC LIMIT 1",
+            (target_ref,),
+        )
+        if row is None or row["state"] in ("failed", "skipped"):
+            return "gone", None
+        if row["state"] == "sent":
+            return "sent", row["message_id"]
+        return "waiting", None
+
+    async def mark_sent(self, row_id: int, message_id: int | None, now: datetime) -> None:
+        """Records a delivered message and Telegram's id for it."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, error = NULL"
+                " WHERE id = ?",
+                (message_id, to_db(now), row_id),
+            )
+
+    async def mark_done(self, row_id: int, state: str, error: str | None = None) -> None:
+        """Ends a message as 'failed' or 'skipped', with the reason."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE outbox SET state = ?, error = ? WHERE id = ?", (state, error, row_id)
+            )
+
+    async def retry_later(self, row_id: int, not_before: datetime, error: str | None,
+                          *, count_attempt: bool = True) -> None:
+        """Puts a message back in the queue, due again at not_before."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE outbox SET state = 'pending', not_before = ?, error = ?,"
+                " attempts = attempts - ? WHERE id = ?",
+                (to_db(not_before), error, 0 if count_attempt else 1, row_id),
+            )
+
+    async def release_in_flight(self) -> int:
+        """At start-up: messages a crash left 'sending' go back to the queue (at least once)."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE outbox SET state = 'pending' WHERE state = 'sending'"
+            )
+            return cursor.rowcount
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest deferred message becomes due, if any is pending."""
+        row = await self.db.fetch_one(
+            "SELECT min(coalesce(not_before, created_at)) AS due FROM outbox"
+            " WHERE state = 'pending'"
+        )
+        return from_db(row["due"]) if row and row["due"] else None
+
+    async def pending_count(self) -> int:
+        """How many messages wait to be sent."""
+        row = await self.db.fetch_one(
+            "SELECT count(*) AS n FROM outbox WHERE state IN ('pending', 'sending')"
+        )
+        return int(row["n"])
