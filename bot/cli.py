@@ -20,14 +20,16 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+    parser = argparse.ArgumentParser(
+        prog="posom", description="Call-out bot for POSOM crisis-support groups (Telegram).")
+    parser.add_argument(
         "--config", type=Path,
         default=Path(os.environ.get("POSOM_CONFIG", DEFAULT_CONFIG_PATH)),
         help="config file (default: $POSOM_CONFIG or config.toml)")
-    parser = argparse.ArgumentParser(
-        prog="posom", parents=[common],
-        description="Call-out bot for POSOM crisis-support groups (Telegram).")
+    # The same option after the command; SUPPRESS keeps it from resetting the value given before.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help="config file (default: $POSOM_CONFIG or config.toml)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", parents=[common], help="run the bot (long polling)")
     invite = commands.add_parser("invite", parents=[common],

@@ -65,9 +65,13 @@ async def was_delivered_or_in_flight(connection: aiosqlite.Connection, ref: str)
 _CLAIM = """
 UPDATE outbox SET state = 'sending', attempts = attempts + 1
 WHERE id = (
-    SELECT id FROM outbox
+    SELECT id FROM outbox AS o
     WHERE state = 'pending' AND (not_before IS NULL OR not_before <= :now)
       AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE state = 'sending')
+      -- An edit or delete waits until the message it changes has been sent (or never will be).
+      AND (op = 'send' OR NOT EXISTS (
+          SELECT 1 FROM outbox AS target
+          WHERE target.ref = o.target_ref AND target.state IN ('pending', 'sending')))
     ORDER BY lane, id
     LIMIT 1
 )
@@ -84,7 +88,8 @@ class OutboxStore:
     async def claim_next(self, now: datetime) -> OutboxRow | None:
         """Marks the most urgent due message as being sent and returns it.
 
-        One chat never has two messages in flight, so a person's messages arrive in order.
+        One chat never has two messages in flight, so a person's messages arrive in order, and an
+        edit is only claimed once the message it changes is out.
         """
         async with (self.db.transaction() as connection,
                     connection.execute(_CLAIM, {"now": to_db(now)}) as cursor):

@@ -1,0 +1,79 @@
+"""Durations, phone numbers, availability and the callback codec."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import callbacks
+from bot.availability import parse_away
+from bot.durations import format_duration, parse_duration
+from bot.phone import normalise_phone
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("30s", 30), ("5m", 300), ("2h", 7200), ("7d", 604800), ("4w", 2419200), ("1h30m", 5400),
+    (" 2 h ", 7200), ("1.5h", 5400),
+])
+def test_parse_duration(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "5", "5x", "h", "-5m", "5m!"])
+def test_parse_duration_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_format_duration_round_trips() -> None:
+    for text in ("30s", "5m", "2h", "1d", "1w2d3h4m5s"):
+        assert format_duration(parse_duration(text)) == text
+
+
+@pytest.mark.parametrize("raw", ["070-123 45 67", "+46701234567", "0046701234567",
+                                 "46701234567", "+46 (0)70"[:0] + "+46 70 123 45 67"])
+def test_phone_forms_match(raw: str) -> None:
+    assert normalise_phone(raw) == "+46701234567"
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "070-12", "+46 70 123 45 67 89 01 23"])
+def test_phone_refuses(raw: str) -> None:
+    with pytest.raises(ValueError):
+        normalise_phone(raw)
+
+
+def test_away_duration_and_date() -> None:
+    now = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
+    assert parse_away("3d", now, STOCKHOLM) == now + timedelta(days=3)
+    # A date means through that whole day in Swedish time.
+    assert parse_away("2026-12-24", now, STOCKHOLM) == datetime(2026, 12, 25, tzinfo=STOCKHOLM)
+    for bad in ("2026-12-01", "tomorrow", "400d"):
+        with pytest.raises(ValueError):
+            parse_away(bad, now, STOCKHOLM)
+
+
+@pytest.mark.parametrize("value", [
+    callbacks.Answer(123456789, True), callbacks.Answer(1, False),
+    callbacks.MissionAction(77, "withdraw"), callbacks.StatusAction(5, "cancel_yes"),
+    callbacks.EnrolChoice("area", "hammaro"), callbacks.ActivateChoice("kind", "sudden_death"),
+    callbacks.LanguageChoice("auto"),
+])
+def test_callback_round_trip(value) -> None:
+    packed = value.pack()
+    assert len(packed.encode()) <= 64
+    assert callbacks.parse(packed) == value
+
+
+@pytest.mark.parametrize("data", [None, "", "zz:1:y", "a1:x:y", "a1:1:maybe", "a1:1",
+                                  "m1:1:explode", "l1:de", "e1:a b:c"])
+def test_callback_parse_refuses(data) -> None:
+    assert callbacks.parse(data) is None
+
+
+def test_callback_too_long_is_refused_when_packing() -> None:
+    with pytest.raises(ValueError):
+        callbacks.EnrolChoice("area", "x" * 40 + "y" * 20).pack()
