@@ -54,3 +54,30 @@ async def core(tmp_path: Path) -> AsyncIterator:
     finally:
         await services.sender.stop()
         await services.database.close()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator:
+    """The project's fake Telegram Bot API server on a free loopback port."""
+    from bot.fake_telegram import FakeTelegram
+    from tests.e2e import TOKEN
+
+    server = FakeTelegram(token=TOKEN, bot_username="posom_test_bot")
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def world(fake, tmp_path: Path) -> AsyncIterator:
+    """A running bot against the fake server; tests add people and act as them."""
+    from tests.e2e import World, e2e_settings
+
+    running = World(fake, e2e_settings(fake, tmp_path))
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()

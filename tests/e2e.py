@@ -1,0 +1,95 @@
+"""The real bot (PTB Application, polling) against the project's fake Bot API server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import BotRuntime
+from bot.config import Area, Settings
+from bot.fake_telegram import FakePerson, FakeTelegram
+from bot.services import Services
+from storage.members import NewMember
+from storage.models import Member
+
+TOKEN = "123456:E2E-SECRET-TOKEN"
+
+
+class ShiftableClock:
+    """Real time plus an offset a test can move forward (e.g. past an invite's expiry)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **kwargs: float) -> None:
+        self.offset += timedelta(**kwargs)
+
+
+def e2e_settings(fake: FakeTelegram, tmp_path: Path, **overrides) -> Settings:
+    values = {
+        "admins": [],
+        "telegram": {"token": fake.token, "api_url": fake.api_url,
+                     "bot_username": fake.bot_username, "max_messages_per_second": 0,
+                     "poll_timeout": 1},
+        "organisation": {"name": "POSOM Test", "duty_phone": "+46 54 100 00"},
+        "areas": [Area(key="karlstad", name="Karlstad", neighbours=["kil"]),
+                  Area(key="kil", name="Kil", neighbours=["karlstad"]),
+                  Area(key="hammaro", name="Hammarö", neighbours=["karlstad"])],
+        "storage": {"path": tmp_path / "posom.db"},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(values.get(key), dict):
+            values[key] = {**values[key], **value}
+        else:
+            values[key] = value
+    return Settings(**values)
+
+
+class World:
+    """One fake Telegram, one running bot on a real SQLite file, and helpers to populate it."""
+
+    def __init__(self, fake: FakeTelegram, settings: Settings) -> None:
+        self.fake = fake
+        self.settings = settings
+        self.clock = ShiftableClock()
+        self.runtime = BotRuntime(settings, clock=self.clock)
+
+    @property
+    def services(self) -> Services:
+        return self.runtime.services
+
+    async def start(self) -> None:
+        await self.runtime.start()
+
+    async def stop(self) -> None:
+        await self.runtime.stop()
+
+    async def restart(self) -> None:
+        await self.stop()
+        self.runtime = BotRuntime(self.settings, clock=self.clock)
+        await self.start()
+
+    async def add(self, user_id: int, name: str, *, role: str = "volunteer",
+                  area: str | None = "karlstad", gender: str = "undisclosed",
+                  phone: str | None = None, language: str = "en") -> FakePerson:
+        """A member who already enrolled, and their Telegram account (who has started the bot)."""
+        first, _, last = name.partition(" ")
+        person = self.fake.person(user_id, first, last or None, language_code=language,
+                                  started=True)
+        await self.services.members.add(
+            NewMember(name=name, role=role, area=area, gender=gender, phone=phone,
+                      telegram_id=user_id, telegram_locale=language),
+            source="admin", actor="test", now=self.clock())
+        return person
+
+    async def member(self, user_id: int) -> Member | None:
+        return await self.services.members.by_telegram_id(user_id)
+
+    async def settle(self) -> None:
+        """Waits until the bot took every update, answered, and sent everything it owed."""
+        await self.fake.settle(quiet=0.15, timeout=20)
+        await self.services.sender.drain()
+        await self.fake.settle(quiet=0.1, timeout=20)
