@@ -12,7 +12,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 
 class CompileCatalogsHook(BuildHookInterface):
-    """Writes locales/<lang>/LC_MESSAGES/messages.mo and ships it as bot/locales/... in the wheel."""
+    """Writes locales/<lang>/LC_MESSAGES/messages.mo; a wheel ships it as bot/locales/..."""
 
     PLUGIN_NAME = "custom"
 

@@ -52,8 +52,11 @@ def _builder(settings: Settings) -> ApplicationBuilder:
     if rate > 0:
         # max_retries=0: a 429 comes back to the outbox, which waits the time Telegram asks
         # without holding a worker (https://core.telegram.org/bots/faq#broadcasting-to-users).
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=rate,
-                                                      overall_time_period=1, max_retries=0))
+        # One message per 1/rate seconds, not `rate` per second: a bucket of `rate` would let
+        # bursts of twice the rate through at a second's boundary, and Telegram answers 429.
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=1,
+                                                      overall_time_period=1 / rate,
+                                                      max_retries=0))
     return builder
 
 

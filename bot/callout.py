@@ -118,12 +118,12 @@ class CalloutService:
     async def _ask(self, tx: Connection, activation: Activation, areas: list[str], *, wave: int,
                    now: datetime) -> int:
         volunteers = await sql.eligible_volunteers(tx, activation.id, areas, now)
-        for volunteer in volunteers:
+        for position, volunteer in enumerate(volunteers):
             request_id = await sql.insert_request(tx, activation.id, volunteer.id, wave=wave,
                                                   now=now)
             message = request_message(self.settings, activation, request_id, self._t(volunteer))
             await enqueue(tx, chat_id=volunteer.telegram_id, payload=encode(message), now=now,
-                          lane=BROADCAST_LANE, ref=request_ref(request_id))
+                          lane=BROADCAST_LANE, ref=request_ref(request_id), position=position)
         return len(volunteers)
 
     # -- answers -------------------------------------------------------------------------------

@@ -37,12 +37,16 @@ class OutboxRow:
 
 async def enqueue(connection: aiosqlite.Connection, *, chat_id: int, payload: str, now: datetime,
                   lane: int = BRIEFING_LANE, ref: str | None = None, op: str = "send",
-                  target_ref: str | None = None) -> None:
-    """Adds a message inside the caller's transaction."""
+                  target_ref: str | None = None, position: int = 0) -> None:
+    """Adds a message inside the caller's transaction.
+
+    `position` is the message's place in its fan-out; the broadcast lane is served by position,
+    so a second call-out's requests go out alongside a first one's long fan-out, not after it.
+    """
     await connection.execute(
-        "INSERT INTO outbox (lane, chat_id, op, payload, ref, target_ref, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (lane, chat_id, op, payload, ref, target_ref, to_db(now)),
+        "INSERT INTO outbox (lane, position, chat_id, op, payload, ref, target_ref, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (lane, position, chat_id, op, payload, ref, target_ref, to_db(now)),
     )
 
 
@@ -72,7 +76,7 @@ WHERE id = (
       AND (op = 'send' OR NOT EXISTS (
           SELECT 1 FROM outbox AS target
           WHERE target.ref = o.target_ref AND target.state IN ('pending', 'sending')))
-    ORDER BY lane, id
+    ORDER BY lane, position, id
     LIMIT 1
 )
 RETURNING id, lane, chat_id, op, payload, ref, target_ref, attempts, created_at

@@ -47,6 +47,7 @@ CREATE INDEX requests_by_member ON requests (member_id, state);
 CREATE TABLE outbox (
     id          INTEGER PRIMARY KEY,
     lane        INTEGER NOT NULL,            -- 0: briefings, alerts, edits; 1: broadcast fan-out
+    position    INTEGER NOT NULL DEFAULT 0,  -- nth message of its fan-out: fan-outs interleave
     chat_id     INTEGER NOT NULL,
     op          TEXT NOT NULL CHECK (op IN ('send', 'edit', 'delete')),
     payload     TEXT NOT NULL,               -- JSON of bot.messages.OutgoingMessage
@@ -61,6 +62,6 @@ CREATE TABLE outbox (
     created_at  TEXT NOT NULL,
     sent_at     TEXT
 );
-CREATE INDEX outbox_queue ON outbox (state, lane, id);
+CREATE INDEX outbox_queue ON outbox (state, lane, position, id);
 CREATE INDEX outbox_ref ON outbox (ref, state);
 CREATE INDEX outbox_chat_sending ON outbox (chat_id) WHERE state = 'sending';
