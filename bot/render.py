@@ -36,6 +36,9 @@ STATE_LABELS = {
     "withdrawn": N_("withdrew"),
     "released": N_("released"),
 }
+# /status CODE lists who goes first, then who might, then who will not.
+STATE_ORDER = ("confirmed", "reserve", "pending", "declined", "withdrawn", "released",
+               "stood_down")
 ACTIVATION_STATE_LABELS = {
     "open": N_("open"),
     "staffed": N_("staffed"),
@@ -204,11 +207,15 @@ def status_detail(settings: Settings, activation: Activation,
     if activation.staffed_at:
         lines.append(t.gettext("Staffed after {duration}.").format(
             duration=t.duration(activation.staffed_at - activation.created_at)))
+    ended = activation.closed_at or activation.cancelled_at
+    if ended:
+        lines.append(t.gettext("Ended {time}, after {duration}.").format(
+            time=t.short_datetime(ended, now), duration=t.duration(ended - activation.created_at)))
     if unreachable:
         lines.append(t.ngettext("{count} could not be reached", "{count} could not be reached",
                                 unreachable).format(count=unreachable))
     lines.append("")
-    for request, member in people:
+    for request, member in sorted(people, key=lambda pair: STATE_ORDER.index(pair[0].state)):
         when = request.confirmed_at or request.answered_at
         stamp = f" {t.short_datetime(when, now)}" if when else ""
         extra = ""
