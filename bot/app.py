@@ -108,6 +108,15 @@ class BotRuntime:
 
     async def start(self, *, polling: bool = True) -> None:
         """Opens the database, connects to Telegram, re-sends what is owed, starts polling."""
+        try:
+            await self._start(polling)
+        except BaseException:
+            # A refused token or an unreachable server must not leave the database open
+            # (its thread would keep the process alive).
+            await self.stop()
+            raise
+
+    async def _start(self, polling: bool) -> None:
         self.database = await Database.open(self.settings.storage.path)
         self.application = _builder(self.settings).build()
         await self.application.initialize()  # getMe: fails here if the token is wrong

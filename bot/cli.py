@@ -91,10 +91,28 @@ def _run(settings: Settings, path: Path) -> int:
     if settings.telegram.token is None:
         raise ConfigError(f"{path}: telegram.token: missing (get one from @BotFather; "
                           "without a token try `posom demo`)")
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import BotRuntime
 
-    asyncio.run(BotRuntime(settings).run_until_signalled())
+    try:
+        asyncio.run(BotRuntime(settings).run_until_signalled())
+    except InvalidToken:
+        # PTB's message quotes the token itself: say it in our own words.
+        print(f"posom: {path}: telegram.token: refused by {settings.telegram.api_url}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    except NetworkError as error:
+        print(f"posom: cannot reach {settings.telegram.api_url}: "
+              f"{_redacted(str(error), settings)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _redacted(text: str, settings: Settings) -> str:
+    """The text with the bot token masked, for any message that might quote it."""
+    token = settings.telegram.token.get_secret_value() if settings.telegram.token else ""
+    return text.replace(token, "***") if token else text
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
@@ -188,6 +206,7 @@ async def _check(settings: Settings, path: Path) -> int:
                       f"the token's bot @{username}")
                 problems += 1
         except TelegramError as error:
-            print(f"token: refused by {settings.telegram.api_url}: {error}")
+            print(f"token: refused by {settings.telegram.api_url}: "
+                  f"{_redacted(str(error), settings)}")
             problems += 1
     return 1 if problems else 0
