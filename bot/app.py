@@ -128,7 +128,7 @@ class BotRuntime:
         self.application.add_handlers(handlers)
         self.application.add_error_handler(router.error)
         await menus.register_defaults(await self.services.members.leaders())
-        await self.services.sender.start()
+        await self.services.start()
         await self.application.start()
         if polling:
             # Never drop pending updates: a Yes pressed while the bot was down must count.
@@ -145,7 +145,7 @@ class BotRuntime:
             if self.application.running:
                 await self.application.stop()
         if self.services is not None:
-            await self.services.sender.stop()
+            await self.services.stop()
         if self.application is not None:
             await self.application.shutdown()
         if self.database is not None:

@@ -16,6 +16,7 @@ __all__ = [
     "Answer",
     "Callback",
     "EnrolChoice",
+    "HoldAction",
     "LanguageChoice",
     "MissionAction",
     "StatusAction",
@@ -67,12 +68,29 @@ class MissionAction:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldAction:
+    """A leader's [Bekräfta nu] for a volunteer held while waiting for a mixed pair."""
+
+    prefix: ClassVar[str] = "h1"
+    request_id: int
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.request_id}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> HoldAction | None:
+        if len(parts) == 1 and parts[0].isdigit():
+            return cls(int(parts[0]))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusAction:
-    """A leader's button under /status CODE: close, cancel (with a confirm step)."""
+    """A leader's button under /status CODE or an alert: close, cancel (asks first), widen."""
 
     prefix: ClassVar[str] = "s1"
     activation_id: int
-    verb: Literal["close", "cancel", "cancel_yes", "refresh"]
+    verb: Literal["close", "cancel", "cancel_yes", "refresh", "widen"]
 
     def pack(self) -> str:
         return _checked(f"{self.prefix}:{self.activation_id}:{self.verb}")
@@ -80,7 +98,8 @@ class StatusAction:
     @classmethod
     def _parse(cls, parts: list[str]) -> StatusAction | None:
         if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("close", "cancel",
-                                                                    "cancel_yes", "refresh"):
+                                                                    "cancel_yes", "refresh",
+                                                                    "widen"):
             return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
         return None
 
@@ -127,9 +146,10 @@ class LanguageChoice:
         return None
 
 
-Callback = Answer | MissionAction | StatusAction | EnrolChoice | ActivateChoice | LanguageChoice
-_KINDS = {kind.prefix: kind for kind in
-          (Answer, MissionAction, StatusAction, EnrolChoice, ActivateChoice, LanguageChoice)}
+Callback = (Answer | MissionAction | HoldAction | StatusAction | EnrolChoice | ActivateChoice
+            | LanguageChoice)
+_KINDS = {kind.prefix: kind for kind in (Answer, MissionAction, HoldAction, StatusAction,
+                                         EnrolChoice, ActivateChoice, LanguageChoice)}
 
 
 def parse(data: str | None) -> Callback | None:

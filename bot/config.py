@@ -34,6 +34,7 @@ __all__ = [
     "ConfigError",
     "IncidentKind",
     "Settings",
+    "Wave",
     "load_settings",
 ]
 
@@ -69,8 +70,9 @@ class TelegramSettings(_Section):
     token: SecretStr | None = None
     api_url: str = "https://api.telegram.org"
     bot_username: str | None = None
-    # Telegram allows about 30 messages a second in all; 0 turns our pacing off (tests, benchmark).
-    max_messages_per_second: float = Field(default=30, ge=0)
+    # Telegram allows about 30 messages a second in all; we keep a margin for network jitter.
+    # 0 turns our pacing off (tests, benchmark).
+    max_messages_per_second: float = Field(default=28, ge=0)
     poll_timeout: int = Field(default=30, ge=0, le=50)
 
     @field_validator("api_url")
@@ -132,9 +134,25 @@ DEFAULT_KINDS = [
 ]
 
 
+class Wave(_Section):
+    """One step of the escalation ladder: after this long, ask a wider circle."""
+
+    after: Duration
+    scope: Literal["area", "neighbours", "all"]
+
+
 class CalloutSettings(_Section):
     needed: int = Field(default=2, ge=1, le=20)
     kinds: list[IncidentKind] = DEFAULT_KINDS
+    # Escalation while a call-out is not staffed (all measured from when it was sent).
+    reminder_after: Duration = timedelta(minutes=5)  # "0s": no reminder
+    waves: list[Wave] = [Wave(after=timedelta(minutes=10), scope="neighbours"),
+                         Wave(after=timedelta(minutes=20), scope="all")]
+    unstaffed_alert_after: Duration = timedelta(minutes=15)
+    # Preferably a woman and a man: hold a last place that would make a one-gender team.
+    prefer_mixed_gender: bool = True
+    mixed_gender_wait: Duration = timedelta(minutes=3)
+    watchdog_every: Duration = timedelta(minutes=1)
 
     @field_validator("kinds")
     @classmethod
@@ -146,6 +164,14 @@ class CalloutSettings(_Section):
         if not kinds:
             raise ValueError("at least one kind of incident is needed")
         return kinds
+
+    @field_validator("waves")
+    @classmethod
+    def _waves_in_order(cls, waves: list[Wave]) -> list[Wave]:
+        afters = [wave.after for wave in waves]
+        if afters != sorted(afters):
+            raise ValueError("waves must be listed in the order they happen (growing 'after')")
+        return waves
 
     def kind(self, key: str) -> IncidentKind | None:
         return next((kind for kind in self.kinds if kind.key == key), None)

@@ -154,8 +154,13 @@ class OutboxSender:
             if row.op == "send":
                 message_id = await self.messenger.send(row.chat_id, decode(row.payload))
                 await self.store.mark_sent(row.id, message_id, self.clock())
+            elif row.target_ref is None:
+                # The row names the message itself (e.g. the request a reminder replaces).
+                message_id = json.loads(row.payload)["message_id"]
+                await self.messenger.delete(row.chat_id, message_id)
+                await self.store.mark_sent(row.id, message_id, self.clock())
             else:
-                where, message_id = await self.store.target_of(row.target_ref or "")
+                where, message_id = await self.store.target_of(row.target_ref)
                 if where == "waiting":
                     # The message to change is still on its way; come back shortly.
                     await self.store.retry_later(row.id, now + EDIT_WAIT, None,

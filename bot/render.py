@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bot.callbacks import Answer, MissionAction, StatusAction
+from bot.callbacks import Answer, HoldAction, MissionAction, StatusAction
 from bot.config import Settings
 from bot.i18n import N_, Translator
 from bot.messages import Button, Location, OutgoingMessage
@@ -29,6 +29,7 @@ __all__ = [
 
 STATE_LABELS = {
     "pending": N_("no answer yet"),
+    "tentative": N_("holds the last place (mixed pair)"),
     "confirmed": N_("confirmed"),
     "reserve": N_("reserve"),
     "declined": N_("said no"),
@@ -37,7 +38,7 @@ STATE_LABELS = {
     "released": N_("released"),
 }
 # /status CODE lists who goes first, then who might, then who will not.
-STATE_ORDER = ("confirmed", "reserve", "pending", "declined", "withdrawn", "released",
+STATE_ORDER = ("confirmed", "tentative", "reserve", "pending", "declined", "withdrawn", "released",
                "stood_down")
 ACTIVATION_STATE_LABELS = {
     "open": N_("open"),
@@ -73,12 +74,15 @@ def headline(settings: Settings, activation: Activation, t: Translator) -> str:
 
 
 def request_message(settings: Settings, activation: Activation, request_id: int,
-                    t: Translator) -> OutgoingMessage:
+                    t: Translator, *, reminder: bool = False) -> OutgoingMessage:
     """The broadcast asking one volunteer: summary only, with [Ja, jag kan] [Nej]."""
     needed = t.ngettext("{count} support person is needed.", "{count} support persons are needed.",
                         activation.needed).format(count=activation.needed)
+    first = "🚨 " + headline(settings, activation, t)
+    if reminder:
+        first = "⏰ " + t.gettext("Reminder – still not staffed.") + "\n" + first
     text = "\n".join([
-        "🚨 " + headline(settings, activation, t),
+        first,
         activation.summary,
         needed + " " + t.gettext("Sent {time}.").format(time=t.time(activation.created_at)),
         "",
@@ -106,6 +110,15 @@ def answer_edit(settings: Settings, activation: Activation, state: str, t: Trans
     }
     body = texts[state].format(confirmed=confirmed, needed=activation.needed)
     return OutgoingMessage(f"{title}\n{body}")
+
+
+def hold_edit(settings: Settings, activation: Activation, wait: timedelta,
+              t: Translator) -> OutgoingMessage:
+    """The held volunteer's request message: why they wait, and for how long at most."""
+    body = t.gettext("Thank you! You hold the last place. We try to send a woman and a man "
+                     "together and wait at most {duration} for that; then you are confirmed.")
+    return OutgoingMessage(f"{headline(settings, activation, t)}\n"
+                           f"{body.format(duration=t.duration(wait))}")
 
 
 def briefing_message(settings: Settings, activation: Activation, request: Request,
@@ -229,8 +242,15 @@ def status_detail(settings: Settings, activation: Activation,
         lines.append(t.gettext("Nobody has been asked."))
     buttons: tuple[tuple[Button, ...], ...] = ()
     if activation.is_active:
+        last_row = [Button(t.gettext("Refresh"), StatusAction(activation.id, "refresh").pack())]
+        if activation.state == "open":
+            last_row.insert(0, Button(t.gettext("Ask everyone"),
+                                      StatusAction(activation.id, "widen").pack()))
+        held = [(request, member) for request, member in people if request.state == "tentative"]
+        hold_rows = tuple((Button(t.gettext("Confirm {name} now").format(name=member.name)[:60],
+                                  HoldAction(request.id).pack()),) for request, member in held)
         buttons = ((Button(t.gettext("Close"), StatusAction(activation.id, "close").pack()),
                     Button(t.gettext("Cancel call-out"),
                            StatusAction(activation.id, "cancel").pack())),
-                   (Button(t.gettext("Refresh"), StatusAction(activation.id, "refresh").pack()),))
+                   *hold_rows, tuple(last_row))
     return OutgoingMessage("\n".join(lines), buttons=buttons)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.activation_dialogue import ActivationDialogue
 from bot.callout import CalloutService
 from bot.config import Settings
+from bot.deadlines import DeadlineRunner
 from bot.enrolment import EnrolmentService
 from bot.outbox import OutboxSender
 from storage.clock import Clock
@@ -29,6 +30,19 @@ class Services:
     callouts: CalloutService
     activation: ActivationDialogue
     sender: OutboxSender
+    deadlines: DeadlineRunner
+
+    async def start(self) -> None:
+        """Starts delivering (what a crash left unsent first) and arms every pending deadline."""
+        await self.sender.start()
+        await self.deadlines.start()
+        self.deadlines.every(self.settings.callout.watchdog_every,
+                             self.callouts.escalation.watchdog, "watchdog")
+
+    async def stop(self) -> None:
+        """Stops the timers and the sender; what is pending stays in the database."""
+        await self.deadlines.stop()
+        await self.sender.stop()
 
 
 async def build_services(settings: Settings, database: Database, messenger, clock: Clock,
@@ -37,7 +51,9 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
     members = MemberStore(database)
     dialogues = DialogueStore(database)
     sender = OutboxSender(OutboxStore(database), messenger, clock, workers=sender_workers)
-    callouts = CalloutService(settings, database, clock, sender.wake)
+    deadlines = DeadlineRunner(database, clock)
+    deadlines.after_fire.append(sender.wake)
+    callouts = CalloutService(settings, database, clock, sender.wake, deadlines)
     sender.on_unreachable = callouts.mark_unreachable
     now = clock()
     for admin in settings.admins:
@@ -46,4 +62,5 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
         activation=ActivationDialogue(settings, dialogues, callouts, clock), sender=sender,
+        deadlines=deadlines,
     )

@@ -73,7 +73,7 @@ WHERE m.role = 'volunteer' AND m.status = 'active' AND m.telegram_id IS NOT NULL
   AND (m.away_until IS NULL OR m.away_until <= :now)
   AND NOT EXISTS (
       SELECT 1 FROM requests AS busy JOIN activations AS other ON other.id = busy.activation_id
-      WHERE busy.member_id = m.id AND busy.state = 'confirmed'
+      WHERE busy.member_id = m.id AND busy.state IN ('confirmed', 'tentative')
         AND other.state IN ('open', 'staffed') AND other.id != :activation_id)
   AND NOT EXISTS (
       SELECT 1 FROM requests AS asked
@@ -136,7 +136,8 @@ async def is_confirmed_elsewhere(connection: Connection, member_id: int,
     row = await _one(
         connection,
         "SELECT a.code FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
-        " WHERE r.member_id = ? AND r.state = 'confirmed' AND a.state IN ('open', 'staffed')"
+        " WHERE r.member_id = ? AND r.state IN ('confirmed', 'tentative')"
+        " AND a.state IN ('open', 'staffed')"
         " AND a.id != ? LIMIT 1",
         (member_id, activation_id),
     )
@@ -278,14 +279,16 @@ class CalloutReads:
         """Every request of the activation with its volunteer."""
         return await requests_with_members(
             self.db.connection, activation_id,
-            ("pending", "confirmed", "reserve", "declined", "stood_down", "withdrawn", "released"))
+            ("pending", "tentative", "confirmed", "reserve", "declined", "stood_down",
+             "withdrawn", "released"))
 
     async def assignments(self, member_id: int) -> list[tuple[Request, Activation]]:
         """The member's confirmed or reserve places on running activations."""
         rows = await self.db.fetch_all(
             "SELECT r.id AS request_id FROM requests AS r JOIN activations AS a"
             " ON a.id = r.activation_id WHERE r.member_id = ? AND r.state IN ('confirmed',"
-            " 'reserve') AND a.state IN ('open', 'staffed') ORDER BY a.id", (member_id,))
+            " 'tentative', 'reserve') AND a.state IN ('open', 'staffed') ORDER BY a.id",
+            (member_id,))
         result = []
         for row in rows:
             found = await request_with_context(self.db.connection, row["request_id"])
@@ -300,7 +303,30 @@ class CalloutReads:
             " WHERE m.role = 'volunteer' AND m.status = 'active' AND m.telegram_id IS NOT NULL"
             " AND (m.away_until IS NULL OR m.away_until <= ?)"
             " AND NOT EXISTS (SELECT 1 FROM requests AS r JOIN activations AS a"
-            "   ON a.id = r.activation_id WHERE r.member_id = m.id AND r.state = 'confirmed'"
+            "   ON a.id = r.activation_id WHERE r.member_id = m.id"
+            "   AND r.state IN ('confirmed', 'tentative')"
             "   AND a.state IN ('open', 'staffed'))"
             " GROUP BY m.area", (to_db(now),))
         return {row["area"]: row["n"] for row in rows}
+
+
+async def state_counts(connection: Connection, activation_id: int) -> dict[str, int]:
+    """How many requests of the activation are in each state, read inside the transaction."""
+    rows = await _all(connection, "SELECT state, count(*) FROM requests WHERE activation_id = ?"
+                                  " GROUP BY state", (activation_id,))
+    return {row[0]: row[1] for row in rows}
+
+
+async def unreachable_asked(connection: Connection, activation_id: int) -> int:
+    """How many people asked on this activation could not be reached, inside the transaction."""
+    row = await _one(connection,
+                     "SELECT count(*) FROM requests AS r JOIN members AS m ON m.id = r.member_id"
+                     " WHERE r.activation_id = ? AND m.unreachable = 1", (activation_id,))
+    return int(row[0])
+
+
+async def highest_wave(connection: Connection, activation_id: int) -> int:
+    """The highest wave number anyone on this activation was asked in."""
+    row = await _one(connection, "SELECT coalesce(max(wave), 1) FROM requests"
+                                 " WHERE activation_id = ?", (activation_id,))
+    return int(row[0])

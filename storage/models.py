@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from storage.clock import from_db
 
-__all__ = ["Gender", "Invite", "Member", "Role"]
+__all__ = ["Activation", "Deadline", "Gender", "Invite", "Member", "Request", "Role"]
 
 Role = Literal["leader", "volunteer"]
 Gender = Literal["female", "male", "other", "undisclosed"]
@@ -77,8 +77,8 @@ class Invite:
 
 
 ActivationState = Literal["open", "staffed", "closed", "cancelled"]
-RequestState = Literal["pending", "confirmed", "reserve", "declined", "stood_down", "withdrawn",
-                       "released"]
+RequestState = Literal["pending", "tentative", "confirmed", "reserve", "declined", "stood_down",
+                       "withdrawn", "released"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +101,7 @@ class Activation:
     staffed_at: datetime | None
     closed_at: datetime | None
     cancelled_at: datetime | None
+    unstaffed_alert_at: datetime | None = None
 
     @property
     def is_active(self) -> bool:
@@ -116,6 +117,7 @@ class Activation:
             exercise=bool(row["exercise"]), state=row["state"], created_by=row["created_by"],
             created_at=from_db(row["created_at"]), staffed_at=from_db(row["staffed_at"]),
             closed_at=from_db(row["closed_at"]), cancelled_at=from_db(row["cancelled_at"]),
+            unstaffed_alert_at=from_db(row["unstaffed_alert_at"]),
         )
 
 
@@ -139,3 +141,20 @@ class Request:
             answered_at=from_db(row["answered_at"]), confirmed_at=from_db(row["confirmed_at"]),
             arrived_at=from_db(row["arrived_at"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A moment something must happen (a reminder, the next wave, an alert), kept as a row."""
+
+    id: int
+    kind: str
+    activation_id: int | None
+    request_id: int | None
+    step: int
+    due_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Deadline:
+        return cls(id=row["id"], kind=row["kind"], activation_id=row["activation_id"],
+                   request_id=row["request_id"], step=row["step"], due_at=from_db(row["due_at"]))

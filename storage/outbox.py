@@ -16,7 +16,15 @@ import aiosqlite
 from storage.clock import from_db, to_db
 from storage.database import Database
 
-__all__ = ["BRIEFING_LANE", "BROADCAST_LANE", "OutboxRow", "OutboxStore", "enqueue", "supersede"]
+__all__ = [
+    "BRIEFING_LANE",
+    "BROADCAST_LANE",
+    "OutboxRow",
+    "OutboxStore",
+    "enqueue",
+    "sent_message_id",
+    "supersede",
+]
 
 BRIEFING_LANE = 0
 BROADCAST_LANE = 1
@@ -58,12 +66,14 @@ async def supersede(connection: aiosqlite.Connection, ref: str) -> bool:
     return cursor.rowcount > 0
 
 
-async def was_delivered_or_in_flight(connection: aiosqlite.Connection, ref: str) -> bool:
-    """True if a message with this ref was sent or is being sent (so it can be edited)."""
+async def sent_message_id(connection: aiosqlite.Connection, ref: str) -> int | None:
+    """Telegram's id of the newest delivered message with this ref, if one was delivered."""
     async with connection.execute(
-        "SELECT 1 FROM outbox WHERE ref = ? AND state IN ('sent', 'sending') LIMIT 1", (ref,)
+        "SELECT message_id FROM outbox WHERE ref = ? AND state = 'sent'"
+        " ORDER BY id DESC LIMIT 1", (ref,)
     ) as cursor:
-        return await cursor.fetchone() is not None
+        row = await cursor.fetchone()
+    return row[0] if row else None
 
 
 _CLAIM = """
@@ -72,8 +82,9 @@ WHERE id = (
     SELECT id FROM outbox AS o
     WHERE state = 'pending' AND (not_before IS NULL OR not_before <= :now)
       AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE state = 'sending')
-      -- An edit or delete waits until the message it changes has been sent (or never will be).
-      AND (op = 'send' OR NOT EXISTS (
+      -- An edit or delete waits until the message it changes has been sent (or never will be);
+      -- one that names the message id itself (no target_ref) can go at once.
+      AND (op = 'send' OR target_ref IS NULL OR NOT EXISTS (
           SELECT 1 FROM outbox AS target
           WHERE target.ref = o.target_ref AND target.state IN ('pending', 'sending')))
     ORDER BY lane, position, id

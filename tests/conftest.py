@@ -52,7 +52,7 @@ async def core(tmp_path: Path) -> AsyncIterator:
     try:
         yield services, messenger, clock
     finally:
-        await services.sender.stop()
+        await services.stop()
         await services.database.close()
 
 

@@ -350,7 +350,7 @@ async def test_briefing_is_not_queued_behind_a_large_broadcast(fake, tmp_path) -
     from tests.e2e import World, e2e_settings
 
     fake.flood_limit(30)  # Telegram answers 429 beyond about 30 messages a second
-    world = World(fake, e2e_settings(fake, tmp_path, telegram={"max_messages_per_second": 30}))
+    world = World(fake, e2e_settings(fake, tmp_path, telegram={"max_messages_per_second": 28}))
     await world.start()
     try:
         await world.add(1, "Lena Ledare", role="leader", area=None)

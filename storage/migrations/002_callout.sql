@@ -31,8 +31,9 @@ CREATE TABLE requests (
     id            INTEGER PRIMARY KEY,
     activation_id INTEGER NOT NULL REFERENCES activations (id),
     member_id     INTEGER NOT NULL REFERENCES members (id),
-    state         TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'reserve', 'declined',
-                                                 'stood_down', 'withdrawn', 'released')),
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'tentative', 'confirmed', 'reserve',
+                                                 'declined', 'stood_down', 'withdrawn',
+                                                 'released')),
     wave          INTEGER NOT NULL DEFAULT 1,
     asked_at      TEXT NOT NULL,
     answered_at   TEXT,                      -- first Ja/Nej
