@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.availability import parse_away
-from bot.callbacks import ActivateChoice, Answer, MissionAction, StatusAction
+from bot.callbacks import ActivateChoice, Answer, HoldAction, MissionAction, StatusAction
 from bot.messages import Button, OutgoingMessage
 from bot.render import status_detail, status_overview
 from handlers.common import Adapter
@@ -169,9 +169,21 @@ class CalloutHandlers(Adapter):
         elif action.verb == "cancel_yes":
             result = await self.services.callouts.cancel(leader, activation.id)
             await self.toast(update, result.text)
+        elif action.verb == "widen":
+            await self.toast(update, await self.services.callouts.escalation.widen(
+                leader, activation.id))
         else:
             result = await self.services.callouts.close(leader, activation.id)
             await self.toast(update, result.text)
+
+    async def hold_action(self, update: Update, context: Context, action: HoldAction) -> None:
+        """A leader's [Bekräfta nu] for a volunteer held for a mixed pair."""
+        leader = await self.member_of(update)
+        if leader is None or not leader.is_leader:
+            await self.toast(update, self.t(update, leader).gettext("Only leaders can do that."))
+            return
+        result = await self.services.callouts.confirm_hold(leader, action.request_id)
+        await self.toast(update, result.text)
 
     # -- /close, /cancel -----------------------------------------------------------------------
 

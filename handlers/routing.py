@@ -35,6 +35,8 @@ class Router(Adapter):
                 await self.callout.answer(update, context, data)
             case callbacks.MissionAction():
                 await self.callout.mission(update, context, data)
+            case callbacks.HoldAction():
+                await self.callout.hold_action(update, context, data)
             case callbacks.StatusAction():
                 await self.callout.status_action(update, context, data)
             case callbacks.ActivateChoice():

@@ -93,3 +93,23 @@ class World:
         await self.fake.settle(quiet=0.15, timeout=20)
         await self.services.sender.drain()
         await self.fake.settle(quiet=0.1, timeout=20)
+
+
+class running_world:
+    """A World with its own settings, started and stopped around a block."""
+
+    def __init__(self, fake: FakeTelegram, tmp_path: Path, **overrides) -> None:
+        self.world = World(fake, e2e_settings(fake, tmp_path, **overrides))
+
+    async def __aenter__(self) -> World:
+        await self.world.start()
+        return self.world
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.world.stop()
+
+
+# Escalation in seconds instead of minutes, for tests.
+FAST_LADDER = {"reminder_after": "1s", "unstaffed_alert_after": "4s",
+               "waves": [{"after": "2s", "scope": "neighbours"}, {"after": "3s", "scope": "all"}],
+               "mixed_gender_wait": "2s"}

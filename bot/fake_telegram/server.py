@@ -106,6 +106,7 @@ class FakeTelegram:
         self.stats = Stats()
         self.files: dict[str, Document] = {}
         self._updates: deque[dict[str, Any]] = deque()
+        self.produced: list[dict[str, Any]] = []  # every update ever queued, for redeliver()
         self._next_update_id = 1
         self._fetched_upto = 0
         self._allowed_updates: set[str] | None = None
@@ -365,10 +366,20 @@ class FakeTelegram:
         update = {"update_id": self._next_update_id, kind: payload}
         self._next_update_id += 1
         self._updates.append(update)
+        self.produced.append(update)
         self.stats.updates_produced += 1
         if self._poll_waiter is not None and not self._poll_waiter.done():
             self._poll_waiter.set_result("update")
         return update
+
+    def redeliver(self, update_id: int) -> None:
+        """Queues an already delivered update again with its own update_id, as Telegram does when
+        a bot fetched a batch but stopped before confirming it with the next offset."""
+        update = next(u for u in self.produced if u["update_id"] == update_id)
+        self._updates = deque(sorted([*self._updates, update], key=lambda u: u["update_id"]))
+        self._fetched_upto = min(self._fetched_upto, update_id - 1)
+        if self._poll_waiter is not None and not self._poll_waiter.done():
+            self._poll_waiter.set_result("update")
 
     def _confirm(self, offset: int) -> None:
         updates = self._updates
