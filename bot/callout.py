@@ -9,7 +9,7 @@ simultaneous Yes presses are decided one after another and exactly `needed` are 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 Connection = aiosqlite.Connection
 
 MIXED_WAIT = "mixed_gender"
+ClosedHook = Callable[[Connection, Activation, list[tuple[Request, Member]], datetime],
+                      Awaitable[list[Deadline]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,9 @@ class CalloutService:
         self.out = Outbound(settings)
         self.escalation = Escalation(settings, database, clock, self.out, runner, wake_sender)
         runner.register(MIXED_WAIT, self._hold_ended)
+        # Called inside the closing transaction with the team that went, e.g. to schedule the
+        # debrief or the purge of sensitive details; returns deadlines to arm after the commit.
+        self.on_closed: list[ClosedHook] = []
 
     def _t(self, member: Member) -> Translator:
         return self.out.t(member)
@@ -308,7 +313,7 @@ class CalloutService:
                 result = ActionResult(t.gettext("Noted: you have arrived."), changed=True)
             elif verb == "finished":
                 await sql.stamp_request(tx, request.id, "finished_at", now)
-                await self._close(tx, activation, member, now)
+                arms = await self._close(tx, activation, member, now)
                 result = ActionResult(t.gettext("Thank you! The call-out is closed."),
                                       changed=True)
             else:
@@ -403,18 +408,18 @@ class CalloutService:
                 return ActionResult(t.gettext(
                     "Nobody is confirmed on {code}, so there is nothing to close. Use /cancel "
                     "{code} to call it off.").format(code=activation.code))
-            await self._close(tx, activation, leader, now)
-        self._done([])
+            arms = await self._close(tx, activation, leader, now)
+        self._done(arms)
         return ActionResult(t.gettext("Call-out {code} is closed.").format(code=activation.code),
                             changed=True)
 
     async def _close(self, tx: Connection, activation: Activation, by: Member,
-                     now: datetime) -> None:
+                     now: datetime) -> list[Deadline]:
         await sql.set_activation_state(tx, activation.id, "closed", now, by=f"member:{by.id}")
         await self.escalation.stop(tx, activation.id)
         await cancel_deadlines(tx, activation.id, (MIXED_WAIT,))
-        for request, member in await sql.requests_with_members(tx, activation.id,
-                                                                ("confirmed",)):
+        team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
+        for request, member in team:
             await self.out.end_briefing(tx, activation, request, member, "closed", now)
         await self.out.stand_down(tx, activation, ("pending", "tentative", "reserve"), "closed",
                                   now)
@@ -422,6 +427,11 @@ class CalloutService:
             "Call-out {code} closed by {name}.").format(code=activation.code, name=by.name))
         await append_audit(tx, now, f"member:{by.id}", "activation.closed", activation.id)
         logger.info("activation %s event=closed", activation.code)
+        closed = await sql.activation_by_id(tx, activation.id)
+        arms: list[Deadline] = []
+        for hook in self.on_closed:
+            arms += await hook(tx, closed, team, now)
+        return arms
 
     async def cancel(self, leader: Member, activation_id: int) -> ActionResult:
         """Calls off an activation and stands everyone down, the confirmed included."""
