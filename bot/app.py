@@ -17,6 +17,7 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     filters,
@@ -36,7 +37,7 @@ __all__ = ["BotRuntime", "check_token"]
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 def _builder(settings: Settings) -> ApplicationBuilder:
@@ -47,7 +48,10 @@ def _builder(settings: Settings) -> ApplicationBuilder:
                # Presses from many volunteers are handled at once; the database lock keeps the
                # decisions atomic.
                .concurrent_updates(64)
-               .connection_pool_size(16))
+               .connection_pool_size(16)
+               .read_timeout(settings.telegram.request_timeout)
+               .write_timeout(settings.telegram.request_timeout)
+               .connect_timeout(settings.telegram.request_timeout))
     rate = settings.telegram.max_messages_per_second
     if rate > 0:
         # max_retries=0: a 429 comes back to the outbox, which waits the time Telegram asks
@@ -87,6 +91,7 @@ def _handlers(services: Services, messenger: TelegramMessenger,
         MessageHandler(private & filters.CONTACT, enrolment.contact),
         MessageHandler(private & (filters.LOCATION | filters.VENUE), callout.location),
         CallbackQueryHandler(router.button),
+        ChatMemberHandler(router.chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, router.text),
         # Must stay last: any command not matched above.
         MessageHandler(private & filters.COMMAND, router.unknown_command),

@@ -471,12 +471,14 @@ class CalloutService:
             await append_audit(tx, now, f"member:{member.id}",
                                "member.away" if until else "member.back", member_id=member.id)
 
-    async def mark_unreachable(self, telegram_id: int) -> None:
-        """Remembers that Telegram refused messages to this person."""
+    async def mark_unreachable(self, telegram_id: int, unreachable: bool = True) -> None:
+        """Remembers that Telegram refused messages to this person (or that they are back)."""
         now = self.clock()
         async with self.db.transaction() as tx:
-            await sql.mark_unreachable(tx, telegram_id, True)
-            await append_audit(tx, now, "system", "member.unreachable", telegram_id=telegram_id)
+            await sql.mark_unreachable(tx, telegram_id, unreachable)
+            await append_audit(tx, now, "system",
+                               "member.unreachable" if unreachable else "member.reachable",
+                               telegram_id=telegram_id)
 
     def headline(self, activation: Activation, t: Translator) -> str:
         """The activation's first line in a person's language."""

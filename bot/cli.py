@@ -51,6 +51,26 @@ def _parser() -> argparse.ArgumentParser:
         help="run a whole call-out offline against a simulated Telegram and print it")
     demo.add_argument("--lang", choices=["sv", "en"], default="sv",
                       help="language of the transcript (default sv)")
+    bench = commands.add_parser(
+        "bench", parents=[common],
+        help="measure fan-out, briefing latency, answers/s, start-up and memory against the "
+             "fake Telegram, each beside a bare client's floor (see BENCHMARKS.md)")
+    bench.add_argument("--sizes", help="roster sizes, comma-separated (default 55,1000,15000)")
+    bench.add_argument("--quick", action="store_true",
+                       help="the short smoke form: one tiny roster, few runs (used by CI)")
+    bench.add_argument("--parts", help="only these scenarios: fanout,latency,capacity")
+    bench.add_argument("--runs", type=int,
+                       help="call-outs per briefing-latency condition (default 100)")
+    bench.add_argument("--activations", type=int,
+                       help="open call-outs for the answer and start-up test (default 50)")
+    bench.add_argument("--startups", type=int, help="fresh start-ups to time (default 3)")
+    bench.add_argument("--no-escalation", action="store_true",
+                       help="switch the reminder/wave/alert ladder off (default: as configured "
+                            "by default)")
+    bench.add_argument("--output", type=Path, help="also write the result table (Markdown)")
+    bench.add_argument("--json", type=Path, help="also write every raw figure (JSON)")
+    bench.add_argument("--workdir", type=Path,
+                       help="keep databases and bot logs here (default: a temporary folder)")
     return parser
 
 
@@ -73,6 +93,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         configure_logging(logging.WARNING)
         return asyncio.run(run_demo(args.lang))
+    if args.command == "bench":
+        from bot.bench import run_bench
+
+        configure_logging(logging.WARNING)
+        return run_bench(args)
     settings = load_settings(args.config)
     token = settings.telegram.token.get_secret_value() if settings.telegram.token else ""
     configure_logging(secrets=[token])

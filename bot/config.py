@@ -74,6 +74,9 @@ class TelegramSettings(_Section):
     # 0 turns our pacing off (tests, benchmark).
     max_messages_per_second: float = Field(default=28, ge=0)
     poll_timeout: int = Field(default=30, ge=0, le=50)
+    # Seconds to wait for Telegram to answer one call before retrying it (a timed-out send may
+    # still have arrived, so not too short).
+    request_timeout: float = Field(default=10, gt=0, le=120)
 
     @field_validator("api_url")
     @classmethod

@@ -41,9 +41,13 @@ class Adapter:
         if person is None:
             return None
         member = await self.services.members.by_telegram_id(person.telegram_id)
-        if member is not None and person.language_code and \
-                member.telegram_locale != person.language_code:
+        if member is None:
+            return None
+        if person.language_code and member.telegram_locale != person.language_code:
             await self.services.members.note_telegram_locale(member.id, person.language_code)
+        if member.unreachable:
+            # They wrote to us, so messages reach them again.
+            await self.services.callouts.mark_unreachable(person.telegram_id, False)
         return member
 
     def t(self, update: Update, member: Member | None) -> Translator:

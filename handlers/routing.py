@@ -63,6 +63,16 @@ class Router(Adapter):
         await self.reply_text(update, t.gettext("I did not understand that. /help lists what "
                                                 "you can do."))
 
+    async def chat_member(self, update: Update, context: Context) -> None:
+        """Telegram says a person blocked (or unblocked) the bot: mark them (un)reachable."""
+        change = update.my_chat_member
+        if change is None or change.chat.type != "private":
+            return
+        if await self.services.members.by_telegram_id(change.chat.id) is None:
+            return
+        blocked = change.new_chat_member.status in ("kicked", "left")
+        await self.services.callouts.mark_unreachable(change.chat.id, blocked)
+
     async def unknown_command(self, update: Update, context: Context) -> None:
         """A command the bot does not have."""
         member = await self.member_of(update)
