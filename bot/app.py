@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from urllib.parse import urlsplit
 
 from telegram import Bot, Update
 from telegram.ext import (
@@ -111,17 +112,17 @@ class BotRuntime:
         self.database: Database | None = None
         self.services: Services | None = None
 
-    async def start(self, *, polling: bool = True) -> None:
-        """Opens the database, connects to Telegram, re-sends what is owed, starts polling."""
+    async def start(self) -> None:
+        """Opens the database, connects to Telegram, re-sends what is owed, takes updates."""
         try:
-            await self._start(polling)
+            await self._start()
         except BaseException:
             # A refused token or an unreachable server must not leave the database open
             # (its thread would keep the process alive).
             await self.stop()
             raise
 
-    async def _start(self, polling: bool) -> None:
+    async def _start(self) -> None:
         self.database = await Database.open(self.settings.storage.path)
         self.application = _builder(self.settings).build()
         await self.application.initialize()  # getMe: fails here if the token is wrong
@@ -135,12 +136,22 @@ class BotRuntime:
         await menus.register_defaults(await self.services.members.leaders())
         await self.services.start()
         await self.application.start()
-        if polling:
+        telegram = self.settings.telegram
+        if telegram.webhook_url:
+            # PTB's server refuses any request without the secret token header (403).
+            await self.application.updater.start_webhook(
+                listen=telegram.webhook_listen, port=telegram.webhook_port,
+                url_path=urlsplit(telegram.webhook_url).path.lstrip("/"),
+                webhook_url=telegram.webhook_url,
+                secret_token=telegram.webhook_secret_token.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        else:
             # Never drop pending updates: a Yes pressed while the bot was down must count.
             await self.application.updater.start_polling(
-                poll_interval=0, timeout=self.settings.telegram.poll_timeout,
+                poll_interval=0, timeout=telegram.poll_timeout,
                 allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
-        logger.info("bot started as @%s", self.application.bot.username)
+        logger.info("bot started as @%s (%s)", self.application.bot.username,
+                    "webhook" if telegram.webhook_url else "polling")
 
     async def stop(self) -> None:
         """Stops polling and the sender, then closes Telegram and the database."""

@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                         help="config file (default: $POSOM_CONFIG or config.toml)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", parents=[common], help="run the bot (long polling)")
+    commands.add_parser("run", parents=[common],
+                        help="run the bot (long polling, or a webhook if telegram.webhook_url)")
     invite = commands.add_parser("invite", parents=[common],
                                  help="print a one-time invite link and token")
     invite.add_argument("--role", choices=["leader", "volunteer"], required=True)

@@ -6,6 +6,7 @@ names the file and the key, so the CLI can print it and exit with code 2 without
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -77,6 +78,13 @@ class TelegramSettings(_Section):
     # Seconds to wait for Telegram to answer one call before retrying it (a timed-out send may
     # still have arrived, so not too short).
     request_timeout: float = Field(default=10, gt=0, le=120)
+    # Webhook mode (instead of long polling) when webhook_url is set: Telegram POSTs updates to
+    # that public https URL, a reverse proxy forwards them to webhook_listen:webhook_port.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Telegram sends it with every update; requests without it are refused.
+    webhook_secret_token: SecretStr | None = None
 
     @field_validator("api_url")
     @classmethod
@@ -84,6 +92,28 @@ class TelegramSettings(_Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram only calls https webhooks)")
+        return value or None
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _secret_token_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}",
+                                                  value.get_secret_value()):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - only")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramSettings:
+        if self.webhook_url and self.webhook_secret_token is None:
+            raise ValueError("telegram.webhook_secret_token: needed when webhook_url is set")
+        return self
 
     @field_validator("bot_username")
     @classmethod
@@ -252,8 +282,8 @@ def _describe(error: ValidationError) -> str:
         message = "missing"
     if message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
-    if not location and ": " in message:
-        return message  # a model-level check already names its key
+    if ": " in message and message.split(": ", 1)[0].startswith(location):
+        return message  # a model-level check already names its full key
     return f"{location or '(top level)'}: {message}"
 
 

@@ -90,6 +90,12 @@ def test_token_is_not_in_repr(tmp_path: Path) -> None:
         (GOOD.replace("[organisation]", "[organisation]\ntimezone = \"Mars/Olympus\""),
          "organisation.timezone: unknown time zone"),
         (GOOD + "\n[storage]\npath = 5\nextra = 1\n", "storage."),
+        (GOOD.replace('bot_username = "@posom_bot"', 'bot_username = "@posom_bot"\n'
+                      'webhook_url = "https://x.example/hook"'),
+         "telegram.webhook_secret_token: needed when webhook_url is set"),
+        (GOOD.replace('bot_username = "@posom_bot"', 'bot_username = "@posom_bot"\n'
+                      'webhook_url = "http://x.example/hook"'),
+         "telegram.webhook_url: must start with https://"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:

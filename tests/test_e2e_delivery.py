@@ -103,3 +103,37 @@ async def test_the_same_update_delivered_twice_changes_nothing(fake, tmp_path) -
         assert [row["event"] for row in audit] == ["request.confirm"]
         edits = [m for m in anna.messages if m.edits]
         assert len(edits) == 1 and len(edits[0].edits) == 1  # her message was edited once
+
+
+async def test_webhook_mode_checks_the_secret_token(fake, tmp_path) -> None:
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:  # a free local port for the bot's webhook server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fake.webhook_route = f"http://127.0.0.1:{port}"
+    webhook = {"webhook_url": "https://posom.example.se/telegram/hook",
+               "webhook_listen": "127.0.0.1", "webhook_port": port,
+               "webhook_secret_token": "s3cret-Token_1"}
+    async with running_world(fake, tmp_path, telegram=webhook) as world:
+        assert fake.webhook["url"] == "https://posom.example.se/telegram/hook"
+        assert fake.webhook["secret_token"] == "s3cret-Token_1"
+        leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+        await leader.send("/status")
+        await leader.wait_for("Available now:")
+        assert fake.webhook_deliveries and all(status == 200
+                                               for _, status in fake.webhook_deliveries)
+        # Anyone else posting to the webhook without the token is refused, and nothing happens.
+        forged = {"update_id": 999, "message": {
+            "message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
+            "from": {"id": 1, "is_bot": False, "first_name": "Lena"}, "text": "/activate",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 9}]}}
+        async with aiohttp.ClientSession() as session:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                async with session.post(f"http://127.0.0.1:{port}/telegram/hook", json=forged,
+                                        headers=headers) as response:
+                    assert response.status == 403
+        await world.settle()
+        assert not any("New call-out" in (m.text or "") for m in leader.messages)

@@ -102,6 +102,11 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook: dict[str, Any] = {"url": ""}
+        # Where "the internet" routes the https webhook URL (e.g. http://127.0.0.1:PORT, like a
+        # reverse proxy in front of the bot); the path of the webhook URL is kept.
+        self.webhook_route: str | None = None
+        self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
+        self._pusher: asyncio.Task | None = None
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.stats = Stats()
         self.files: dict[str, Document] = {}
@@ -174,6 +179,7 @@ class FakeTelegram:
         await site.start()
         self.port = self._runner.addresses[0][1]
         self._stopping.clear()
+        self._pusher = asyncio.create_task(self._push_webhooks(), name="fake-telegram-webhook")
         return self
 
     async def stop(self) -> None:
@@ -181,6 +187,11 @@ class FakeTelegram:
         self._stopping.set()
         if self._poll_waiter is not None and not self._poll_waiter.done():
             self._poll_waiter.set_result("stop")
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -380,6 +391,38 @@ class FakeTelegram:
         self._fetched_upto = min(self._fetched_upto, update_id - 1)
         if self._poll_waiter is not None and not self._poll_waiter.done():
             self._poll_waiter.set_result("update")
+
+    async def _push_webhooks(self) -> None:
+        """While a webhook is set, POSTs each queued update to it, as Telegram does; an update
+        is dropped from the queue only after a 2xx answer, otherwise it is tried again."""
+        import aiohttp  # the client half, only needed when a webhook is used
+
+        async with aiohttp.ClientSession() as session:
+            while not self._stopping.is_set():
+                url = self.webhook.get("url")
+                if not url or not self._updates or self.webhook_route is None:
+                    await asyncio.sleep(0.05)
+                    continue
+                update = self._updates[0]
+                target = self.webhook_route.rstrip("/") + "/" + url.split("/", 3)[3] \
+                    if url.count("/") >= 3 else self.webhook_route
+                headers = {}
+                if self.webhook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+                try:
+                    async with session.post(target, json=update, headers=headers,
+                                            timeout=aiohttp.ClientTimeout(total=10)) as response:
+                        status = response.status
+                except (aiohttp.ClientError, TimeoutError):
+                    status = 0
+                self.webhook_deliveries.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                    self._fetched_upto = max(self._fetched_upto, update["update_id"])
+                    self._touch()
+                else:
+                    await asyncio.sleep(0.2)
 
     def _confirm(self, offset: int) -> None:
         updates = self._updates
