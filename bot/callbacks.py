@@ -90,7 +90,7 @@ class StatusAction:
 
     prefix: ClassVar[str] = "s1"
     activation_id: int
-    verb: Literal["close", "cancel", "cancel_yes", "refresh", "widen"]
+    verb: Literal["close", "cancel", "cancel_yes", "refresh", "widen", "go"]
 
     def pack(self) -> str:
         return _checked(f"{self.prefix}:{self.activation_id}:{self.verb}")
@@ -99,7 +99,7 @@ class StatusAction:
     def _parse(cls, parts: list[str]) -> StatusAction | None:
         if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("close", "cancel",
                                                                     "cancel_yes", "refresh",
-                                                                    "widen"):
+                                                                    "widen", "go"):
             return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
         return None
 

@@ -283,6 +283,25 @@ class CalloutService:
         self.wake_sender()
         return ActionResult(t.gettext("Confirmed."), changed=True)
 
+    async def go_with_confirmed(self, leader: Member, activation_id: int) -> ActionResult:
+        """A leader sends the team as it is: fewer than asked for, but briefed now."""
+        now = self.clock()
+        t = self._t(leader)
+        async with self.db.transaction() as tx:
+            activation = await sql.activation_by_id(tx, activation_id)
+            team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
+            if activation.state != "open" or not team:
+                return ActionResult(t.gettext("Only an open call-out with someone confirmed can "
+                                              "go with fewer."))
+            await sql.set_needed(tx, activation.id, len(team))
+            await append_audit(tx, now, f"member:{leader.id}", "activation.needed_lowered",
+                               activation.id, needed=len(team), was=activation.needed)
+            await self._staff(tx, activation, team[-1][0], now)
+        self._done([])
+        return ActionResult(t.ngettext("Going with {count} support person.",
+                                       "Going with {count} support persons.",
+                                       len(team)).format(count=len(team)), changed=True)
+
     # -- on the mission ------------------------------------------------------------------------
 
     async def mission(self, telegram_id: int, request_id: int, verb: str,

@@ -19,7 +19,7 @@ from bot.deadlines import DeadlineRunner
 from bot.i18n import Translator
 from bot.messages import Button
 from bot.outbound import Outbound
-from bot.render import area_name, kind_label
+from bot.render import area_name, go_label, kind_label
 from storage import callouts as sql
 from storage.audit import append_audit
 from storage.clock import Clock
@@ -145,9 +145,12 @@ class Escalation:
                     declined=counts.get("declined", 0), unreachable=unreachable)
 
         def buttons(t: Translator) -> tuple[tuple[Button, ...], ...]:
-            return ((Button(t.gettext("Ask everyone"),
-                            StatusAction(activation.id, "widen").pack()),
-                     Button(t.gettext("Status"), StatusAction(activation.id, "refresh").pack())),)
+            row = [Button(t.gettext("Ask everyone"), StatusAction(activation.id, "widen").pack()),
+                   Button(t.gettext("Status"), StatusAction(activation.id, "refresh").pack())]
+            if counts.get("confirmed"):
+                row.insert(1, Button(go_label(counts["confirmed"], t),
+                                     StatusAction(activation.id, "go").pack()))
+            return (tuple(row),)
 
         await self.outbound.tell_leaders(tx, now, text, buttons)
         await mark_unstaffed_alert(tx, activation.id, now)

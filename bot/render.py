@@ -209,6 +209,11 @@ def status_overview(settings: Settings, rows: Sequence[tuple[Activation, dict[st
     return OutgoingMessage("\n".join(lines))
 
 
+def go_label(confirmed: int, t: Translator) -> str:
+    """The leader's button to send the confirmed now, fewer than asked for."""
+    return t.ngettext("Go with {count}", "Go with {count}", confirmed).format(count=confirmed)
+
+
 def status_detail(settings: Settings, activation: Activation,
                   people: Sequence[tuple[Request, Member]], unreachable: int, now: datetime,
                   t: Translator) -> OutgoingMessage:
@@ -246,6 +251,10 @@ def status_detail(settings: Settings, activation: Activation,
         if activation.state == "open":
             last_row.insert(0, Button(t.gettext("Ask everyone"),
                                       StatusAction(activation.id, "widen").pack()))
+            confirmed = sum(request.state == "confirmed" for request, _ in people)
+            if confirmed:
+                last_row.insert(1, Button(go_label(confirmed, t),
+                                          StatusAction(activation.id, "go").pack()))
         held = [(request, member) for request, member in people if request.state == "tentative"]
         hold_rows = tuple((Button(t.gettext("Confirm {name} now").format(name=member.name)[:60],
                                   HoldAction(request.id).pack()),) for request, member in held)

@@ -169,6 +169,9 @@ class CalloutHandlers(Adapter):
         elif action.verb == "cancel_yes":
             result = await self.services.callouts.cancel(leader, activation.id)
             await self.toast(update, result.text)
+        elif action.verb == "go":
+            result = await self.services.callouts.go_with_confirmed(leader, activation.id)
+            await self.toast(update, result.text)
         elif action.verb == "widen":
             await self.toast(update, await self.services.callouts.escalation.widen(
                 leader, activation.id))

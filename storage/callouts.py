@@ -330,3 +330,9 @@ async def highest_wave(connection: Connection, activation_id: int) -> int:
     row = await _one(connection, "SELECT coalesce(max(wave), 1) FROM requests"
                                  " WHERE activation_id = ?", (activation_id,))
     return int(row[0])
+
+
+async def set_needed(connection: Connection, activation_id: int, needed: int) -> None:
+    """Changes how many support persons the activation needs (a leader going with fewer)."""
+    await connection.execute("UPDATE activations SET needed = ? WHERE id = ?",
+                             (needed, activation_id))

@@ -218,3 +218,26 @@ async def test_leader_widens_by_hand(fake, tmp_path) -> None:
         press = await leader.press("Ask everyone", message=detail)
         assert await press.answer() == "Asking every area: 1 more person."
         await hugo.wait_for(f"Call-out {activation.code}")
+
+
+async def test_leader_goes_with_fewer_from_the_alert(fake, tmp_path) -> None:
+    async with running_world(fake, tmp_path, callout={"reminder_after": "0s", "waves": [],
+                                                      "unstaffed_alert_after": "1s"}) as world:
+        leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+        anna, bo = await world.add(100, "Anna A"), await world.add(101, "Bo B")
+        activation = await issue(world)
+        await anna.wait_for("Can you go?")
+        await bo.wait_for("Can you go?")
+        await (await anna.press("Yes, I can")).answer()
+        await (await bo.press("No")).answer()
+        alert = await leader.wait_for("NOT STAFFED", timeout=5)
+        assert alert.button_texts == ["Ask everyone", "Go with 1", "Status"]
+        press = await leader.press("Go with 1", message=alert)
+        assert await press.answer() == "Going with 1 support person."
+        briefing = await anna.wait_for("You are going")
+        assert "E18 avfart 12" in briefing.text
+        refreshed = await world.services.callouts.reads.by_id(activation.id)
+        assert (refreshed.state, refreshed.needed) == ("staffed", 1)
+        again = await leader.press("Go with 1", message=alert)
+        assert await again.answer() == ("Only an open call-out with someone confirmed can go "
+                                        "with fewer.")
