@@ -25,6 +25,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.logs import quiet_token_carrying_loggers
 from bot.services import Services, build_services
 from handlers.callout import CalloutHandlers
 from handlers.enrolment import EnrolmentHandlers
@@ -108,6 +109,7 @@ class BotRuntime:
         self.settings = settings
         self.clock = clock
         self.sender_workers = sender_workers
+        quiet_token_carrying_loggers()  # whoever embeds the bot: never log the token
         self.application: Application | None = None
         self.database: Database | None = None
         self.services: Services | None = None

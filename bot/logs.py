@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["RedactSecrets", "configure_logging"]
+__all__ = ["RedactSecrets", "configure_logging", "quiet_token_carrying_loggers"]
+
+
+def quiet_token_carrying_loggers() -> None:
+    """Holds httpx/httpcore at WARNING: at INFO they log request URLs, which carry the token."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class RedactSecrets(logging.Filter):
@@ -43,6 +49,5 @@ def configure_logging(level: int = logging.INFO, secrets: list[str] | None = Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    quiet_token_carrying_loggers()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -368,3 +368,26 @@ async def test_briefing_is_not_queued_behind_a_large_broadcast(fake, tmp_path) -
         assert fake.stats.flood_429s == 0
     finally:
         await world.stop()
+
+
+async def test_logs_follow_each_state_change_without_personal_data(world, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    await world.add(1, "Lena Ledare", role="leader", area=None, phone="+46705550000")
+    anna, bo = await crew(world, 2)
+    activation = await issue(world)
+    await anna.wait_for("Can you go?")
+    await bo.wait_for("Can you go?")
+    await anna.press("Yes, I can")
+    await bo.press("Yes, I can")
+    await anna.wait_for("You are going")
+    await anna.press("Finished")
+    await world.settle()
+    lines = [record.getMessage() for record in caplog.records]
+    for event in ("issued", "answer", "staffed", "finished", "closed"):
+        assert any(f"activation {activation.code} event={event}" in line for line in lines), event
+    text = "\n".join(lines)
+    for secret in (BRIEFING, SUMMARY, "Storgatan", "Volunteer100", "Lena Ledare", "+4670",
+                   "E2E-SECRET-TOKEN"):
+        assert secret not in text, secret
