@@ -128,8 +128,8 @@ class CalloutService:
         now = self.clock()
         arms: list[Deadline] = []
         async with self.db.transaction() as tx:
-            found = await sql.request_with_context(tx, request_id)
-            if found is None or found[2].telegram_id != telegram_id:
+            found = await self._own_request(tx, request_id, telegram_id)
+            if found is None:
                 return ActionResult(presser_t.gettext("This request was not sent to you."))
             request, activation, member = found
             t = self._t(member)
@@ -179,6 +179,15 @@ class CalloutService:
                     request.id, decision.verdict)
         self._done(arms)
         return ActionResult(reply, changed=True)
+
+    @staticmethod
+    async def _own_request(tx: Connection, request_id: int,
+                           telegram_id: int) -> tuple[Request, Activation, Member] | None:
+        """The request with its activation and volunteer, if it was sent to this person."""
+        found = await sql.request_with_context(tx, request_id)
+        if found is None or found[2].telegram_id != telegram_id:
+            return None
+        return found
 
     def _refusal(self, verdict: Verdict, activation: Activation, t: Translator) -> str:
         if verdict is Verdict.ALREADY:
@@ -310,8 +319,8 @@ class CalloutService:
         now = self.clock()
         arms: list[Deadline] = []
         async with self.db.transaction() as tx:
-            found = await sql.request_with_context(tx, request_id)
-            if found is None or found[2].telegram_id != telegram_id:
+            found = await self._own_request(tx, request_id, telegram_id)
+            if found is None:
                 return ActionResult(presser_t.gettext("This request was not sent to you."))
             request, activation, member = found
             t = self._t(member)

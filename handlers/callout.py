@@ -50,9 +50,8 @@ class CalloutHandlers(Adapter):
 
     async def location(self, update: Update, context: Context) -> None:
         """A shared location or venue: the location step of /activate."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         message = update.effective_message
         if message.venue is not None:
@@ -85,9 +84,8 @@ class CalloutHandlers(Adapter):
 
     async def status(self, update: Update, context: Context) -> None:
         """/status [CODE]: leaders see the call-outs, volunteers their own state."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         if not member.is_leader:
             await self.reply(update, [await self._volunteer_status(update, member)])
@@ -205,9 +203,8 @@ class CalloutHandlers(Adapter):
 
     async def cancel(self, update: Update, context: Context) -> None:
         """/cancel CODE calls off a call-out; /cancel alone leaves the /activate dialogue."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         t = self.t(update, member)
         if not context.args:
@@ -231,9 +228,8 @@ class CalloutHandlers(Adapter):
 
     async def away(self, update: Update, context: Context) -> None:
         """/away 3d or /away 2026-12-24: not asked until then."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         t = self.t(update, member)
         settings = self.services.settings
@@ -254,9 +250,8 @@ class CalloutHandlers(Adapter):
 
     async def back(self, update: Update, context: Context) -> None:
         """/back: available again."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         await self.services.callouts.set_away(member, None)
         await self.reply_text(update, self.t(update, member).gettext(

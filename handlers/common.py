@@ -87,11 +87,17 @@ class Adapter:
         else:
             await self.reply_text(update, text)
 
-    async def leader_or_refuse(self, update: Update) -> Member | None:
-        """Returns the member if they are a leader; otherwise answers why not."""
+    async def member_or_refuse(self, update: Update) -> Member | None:
+        """Returns the member; an unknown person gets the one polite line instead."""
         member = await self.member_of(update)
         if member is None:
             await self.refuse_unknown(update)
+        return member
+
+    async def leader_or_refuse(self, update: Update) -> Member | None:
+        """Returns the member if they are a leader; otherwise answers why not."""
+        member = await self.member_or_refuse(update)
+        if member is None:
             return None
         if not member.is_leader:
             t = self.t(update, member)

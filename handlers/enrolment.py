@@ -100,9 +100,8 @@ class EnrolmentHandlers(Adapter):
 
     async def me(self, update: Update, context: Context) -> None:
         """/me: the member's own profile."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         t = self.t(update, member)
         settings = self.services.settings
@@ -122,17 +121,15 @@ class EnrolmentHandlers(Adapter):
 
     async def help(self, update: Update, context: Context) -> None:
         """/help: what this person's role can do."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         await self.reply_text(update, help_text(member.role, self.t(update, member)))
 
     async def language(self, update: Update, context: Context) -> None:
         """/language: offers Svenska / English / follow Telegram."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         t = self.t(update, member)
         buttons = ((Button("Svenska", LanguageChoice("sv").pack()),
@@ -144,9 +141,8 @@ class EnrolmentHandlers(Adapter):
     async def language_chosen(self, update: Update, context: Context,
                               choice: LanguageChoice) -> None:
         """A language button: store it and answer in the new language."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         locale = None if choice.locale == "auto" else choice.locale
         await self.services.members.set_locale(member.id, locale)

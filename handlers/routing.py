@@ -53,9 +53,8 @@ class Router(Adapter):
         """Typed text: an answer inside a dialogue, else a hint."""
         if await self.enrolment.text(update):
             return
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         if await self.callout.dialogue_text(update, member):
             return
@@ -75,9 +74,8 @@ class Router(Adapter):
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """A command the bot does not have."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         t = self.t(update, member)
         await self.reply_text(update, t.gettext("Unknown command. /help lists what you can do."))
