@@ -164,7 +164,7 @@ async def test_purge_periods_follow_each_municipalitys_decision(core_on_file) ->
 
 
 async def test_erasure_keeps_the_statistics_and_leaves_no_name_in_the_file(core_on_file) -> None:
-    services, messenger, clock = core_on_file
+    services, _, clock = core_on_file
     database = services.database
     leader, anna, bo, activation = await staffed_call_out(services, clock)
     await services.sender.drain()
@@ -209,3 +209,18 @@ async def test_the_last_leader_cannot_be_erased(core_on_file) -> None:
     assert (await services.privacy.erase(leader.id, actor="cli")).refusal == "last_leader"
     other = await add_member(services, 2, "Olle Ledare", role="leader")
     assert (await services.privacy.erase(leader.id, actor=f"member:{other.id}")).done
+
+
+def test_retention_periods_are_checked_against_the_areas(tmp_path) -> None:
+    from bot.config import ConfigError, load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[areas]]\nkey = "kil"\nname = "Kil"\n[retention]\nsensitive_after = "60d"'
+                      '\n[retention.per_area]\nkarlstad = "90d"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"retention\.per_area: unknown area 'karlstad'"):
+        load_settings(config)
+    config.write_text('[[areas]]\nkey = "kil"\nname = "Kil"\n[retention]\nsensitive_after = "60d"'
+                      '\n[retention.per_area]\nkil = "1w"\n', encoding="utf-8")
+    retention = load_settings(config).retention
+    assert retention.sensitive_after_for("kil") == timedelta(weeks=1)
+    assert retention.sensitive_after_for("other") == timedelta(days=60)

@@ -51,7 +51,7 @@ def expected_answers(plans) -> tuple[int, int, int]:
 
 @pytest.fixture
 async def seeded(tmp_path):
-    services, messenger, clock, codes = await seeded_core(tmp_path)
+    services, _, clock, codes = await seeded_core(tmp_path)
     try:
         yield services, clock, codes
     finally:
@@ -148,6 +148,7 @@ async def test_csv_tables_carry_the_same_figures(seeded) -> None:
     summary = dict(list(csv.reader(io.StringIO(tables["summary"])))[1:])
     yes, no, silent = expected_answers(INTERVENTIONS)
     assert summary["count"] == "15" and summary["answers_silent"] == str(silent)
+    assert (summary["answers_yes"], summary["answers_no"]) == (str(yes), str(no))
     assert summary["time_to_staffed_p90_s"] == str(25 * 60)
     months = list(csv.DictReader(io.StringIO(tables["by_month"])))
     assert [row["month"] for row in months][:2] == ["2025-01", "2025-02"]
