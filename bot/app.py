@@ -27,6 +27,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.logs import quiet_token_carrying_loggers
 from bot.services import Services, build_services
+from handlers.admin import AdminHandlers
 from handlers.callout import CalloutHandlers
 from handlers.enrolment import EnrolmentHandlers
 from handlers.menus import Menus
@@ -71,7 +72,8 @@ def _handlers(services: Services, messenger: TelegramMessenger,
     """Every handler in the order PTB tries them (the first match in a group wins)."""
     enrolment = EnrolmentHandlers(services, messenger, menus)
     callout = CalloutHandlers(services, messenger)
-    router = Router(services, messenger, enrolment, callout)
+    admin = AdminHandlers(services, messenger, menus)
+    router = Router(services, messenger, enrolment, callout, admin)
     private = filters.ChatType.PRIVATE
     commands = {
         "start": enrolment.start,
@@ -85,6 +87,11 @@ def _handlers(services: Services, messenger: TelegramMessenger,
         "cancel": callout.cancel,
         "away": callout.away,
         "back": callout.back,
+        "report": admin.report,
+        "audit": admin.audit,
+        "roster": admin.roster,
+        "remove": admin.remove,
+        "mydata": admin.mydata,
     }
     handlers: list[BaseHandler] = [
         CommandHandler(name, callback, filters=private) for name, callback in commands.items()

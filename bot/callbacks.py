@@ -19,6 +19,7 @@ __all__ = [
     "HoldAction",
     "LanguageChoice",
     "MissionAction",
+    "RemoveConfirm",
     "StatusAction",
     "parse",
 ]
@@ -146,10 +147,28 @@ class LanguageChoice:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class RemoveConfirm:
+    """A leader's [Ja, radera] under /remove ID: erase that member's personal data."""
+
+    prefix: ClassVar[str] = "r1"
+    member_id: int
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.member_id}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> RemoveConfirm | None:
+        if len(parts) == 1 and parts[0].isdigit():
+            return cls(int(parts[0]))
+        return None
+
+
 Callback = (Answer | MissionAction | HoldAction | StatusAction | EnrolChoice | ActivateChoice
-            | LanguageChoice)
+            | LanguageChoice | RemoveConfirm)
 _KINDS = {kind.prefix: kind for kind in (Answer, MissionAction, HoldAction, StatusAction,
-                                         EnrolChoice, ActivateChoice, LanguageChoice)}
+                                         EnrolChoice, ActivateChoice, LanguageChoice,
+                                         RemoveConfirm)}
 
 
 def parse(data: str | None) -> Callback | None:

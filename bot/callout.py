@@ -81,6 +81,9 @@ class CalloutService:
         # Called inside the closing transaction with the team that went, e.g. to schedule the
         # debrief or the purge of sensitive details; returns deadlines to arm after the commit.
         self.on_closed: list[ClosedHook] = []
+        # The same inside the cancelling transaction, with the team released (e.g. the purge:
+        # a cancelled call-out's briefing is as sensitive as a closed one's).
+        self.on_cancelled: list[ClosedHook] = []
 
     def _t(self, member: Member) -> Translator:
         return self.out.t(member)
@@ -473,8 +476,8 @@ class CalloutService:
                                            by=f"member:{leader.id}")
             await self.escalation.stop(tx, activation.id)
             await cancel_deadlines(tx, activation.id, (MIXED_WAIT,))
-            for request, member in await sql.requests_with_members(tx, activation.id,
-                                                                    ("confirmed",)):
+            released = await sql.requests_with_members(tx, activation.id, ("confirmed",))
+            for request, member in released:
                 await sql.set_request_state(tx, request.id, "released", now)
                 await self.out.end_briefing(tx, activation, request, member, "cancelled", now)
             await self.out.stand_down(tx, activation, ("pending", "tentative", "reserve"),
@@ -484,8 +487,12 @@ class CalloutService:
                                                                name=leader.name))
             await append_audit(tx, now, f"member:{leader.id}", "activation.cancelled",
                                activation.id)
+            cancelled = await sql.activation_by_id(tx, activation.id)
+            arms: list[Deadline] = []
+            for hook in self.on_cancelled:
+                arms += await hook(tx, cancelled, released, now)
         logger.info("activation %s event=cancelled", activation.code)
-        self._done([])
+        self._done(arms)
         return ActionResult(t.gettext("Call-out {code} is cancelled; everyone has been stood "
                                       "down.").format(code=activation.code), changed=True)
 
@@ -503,10 +510,11 @@ class CalloutService:
         """Remembers that Telegram refused messages to this person (or that they are back)."""
         now = self.clock()
         async with self.db.transaction() as tx:
-            await sql.mark_unreachable(tx, telegram_id, unreachable)
-            await append_audit(tx, now, "system",
-                               "member.unreachable" if unreachable else "member.reachable",
-                               telegram_id=telegram_id)
+            # The audit log is append-only and survives erasure: member ids, never Telegram ids.
+            for member_id in await sql.mark_unreachable(tx, telegram_id, unreachable):
+                await append_audit(tx, now, "system",
+                                   "member.unreachable" if unreachable else "member.reachable",
+                                   member_id=member_id)
 
     def headline(self, activation: Activation, t: Translator) -> str:
         """The activation's first line in a person's language."""

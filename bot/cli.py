@@ -1,4 +1,5 @@
-"""The `posom` command (also `python -m bot`): run, invite, roster import, check, demo."""
+"""The `posom` command (also `python -m bot`): run, invite, roster import and remove, check,
+report, audit export, archive export, backup, demo."""
 
 from __future__ import annotations
 
@@ -19,15 +20,26 @@ __all__ = ["main"]
 EXIT_USAGE = 2
 
 
+class UsageError(Exception):
+    """Bad input on the command line: one line for stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad input as one line (plus where to read more) and exits 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="posom", description="Call-out bot for POSOM crisis-support groups (Telegram).")
     parser.add_argument(
         "--config", type=Path,
         default=Path(os.environ.get("POSOM_CONFIG", DEFAULT_CONFIG_PATH)),
         help="config file (default: $POSOM_CONFIG or config.toml)")
     # The same option after the command; SUPPRESS keeps it from resetting the value given before.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
                         help="config file (default: $POSOM_CONFIG or config.toml)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -45,6 +57,37 @@ def _parser() -> argparse.ArgumentParser:
         "import", parents=[common],
         help="pre-register people from a CSV file (name, phone, area, gender, role, locale)")
     roster_import.add_argument("file", type=Path)
+    roster_remove = roster_commands.add_parser(
+        "remove", parents=[common],
+        help="erase a member's personal data (name, phone, Telegram account); the anonymous "
+             "statistics stay")
+    roster_remove.add_argument("member", help="member id (as in /roster) or phone number")
+    report = commands.add_parser("report", parents=[common],
+                                 help="write the annual report: HTML with charts and a CSV per "
+                                      "table")
+    report.add_argument("--year", required=True, help="the year, e.g. 2026")
+    report.add_argument("--out", type=Path, default=Path("."),
+                        help="folder for the files (default: the current folder)")
+    report.add_argument("--lang", choices=["sv", "en"],
+                        help="language of the report (default: organisation.default_locale)")
+    audit = commands.add_parser("audit", parents=[common], help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_export = audit_commands.add_parser("export", parents=[common],
+                                             help="write one year's audit log as CSV")
+    audit_export.add_argument("--year", required=True, help="the year, e.g. 2026")
+    audit_export.add_argument("--out", type=Path, help="file to write (default: audit-YEAR.csv)")
+    archive = commands.add_parser("archive", parents=[common],
+                                  help="export for the municipal archive")
+    archive_commands = archive.add_subparsers(dest="archive_command", required=True)
+    archive_export = archive_commands.add_parser(
+        "export", parents=[common],
+        help="write everything about one year's call-outs (JSON) before it is purged")
+    archive_export.add_argument("--year", required=True, help="the year, e.g. 2026")
+    archive_export.add_argument("--out", type=Path,
+                                help="file to write (default: archive-YEAR.json)")
+    backup = commands.add_parser("backup", parents=[common],
+                                 help="consistent copy of the database, also while the bot runs")
+    backup.add_argument("path", type=Path, help="file to create (or a folder to create it in)")
     commands.add_parser("check", parents=[common],
                         help="validate the config, the database and the bot token")
     demo = commands.add_parser(
@@ -80,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         code = _dispatch(args)
-    except ConfigError as error:
+    except (ConfigError, UsageError) as error:
         print(f"posom: {error}", file=sys.stderr)
         code = EXIT_USAGE
     except KeyboardInterrupt:
@@ -106,11 +149,184 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run(settings, args.config)
     if args.command == "invite":
         return asyncio.run(_invite(settings, args))
+    if args.command == "roster" and args.roster_command == "remove":
+        return asyncio.run(_roster_remove(settings, args.member))
     if args.command == "roster":
         return asyncio.run(_roster_import(settings, args.file))
     if args.command == "check":
         return asyncio.run(_check(settings, args.config))
+    if args.command == "report":
+        if args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"--out: {args.out} is a file, not a folder")
+        return asyncio.run(_report(settings, _year(settings, args.year), args.out, args.lang))
+    if args.command == "audit":
+        return asyncio.run(_audit_export(settings, _year(settings, args.year), args.out))
+    if args.command == "archive":
+        return asyncio.run(_archive_export(settings, _year(settings, args.year), args.out))
+    if args.command == "backup":
+        return _backup(settings, args.path)
     raise AssertionError(args.command)
+
+
+def _year(settings: Settings, text: str) -> int:
+    from datetime import UTC, datetime
+
+    from bot.report_service import FIRST_YEAR, valid_year
+
+    current = datetime.now(UTC).astimezone(settings.organisation.tz).year
+    year = valid_year(text.strip(), current)
+    if year is None:
+        raise UsageError(f"--year: {text!r} is not a year from {FIRST_YEAR} to {current + 1}")
+    return year
+
+
+def _existing_database(settings: Settings) -> Path:
+    path = settings.storage.path
+    if not path.is_file():
+        raise UsageError(f"{path}: no database there (storage.path)")
+    return path
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Writes a file whole or not at all (a temporary file renamed into place)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".part")
+        partial.write_bytes(content)
+        partial.replace(path)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write: {error.strerror or error}") from None
+
+
+async def _report(settings: Settings, year: int, out: Path, lang: str | None) -> int:
+    from bot.report_service import ReportService
+    from storage.clock import system_clock
+    from storage.database import Database
+
+    database = await Database.open(_existing_database(settings))
+    try:
+        files = await ReportService(settings, database, system_clock).build(
+            year, lang or settings.organisation.default_locale)
+    finally:
+        await database.close()
+    written = [out / f"report-{year}.html"]
+    _write(written[0], files.html.encode("utf-8"))
+    for name, text in files.tables.items():
+        written.append(out / f"report-{year}-{name}.csv")
+        _write(written[-1], text.encode("utf-8"))
+    print(files.text)
+    for path in written:
+        print(f"written: {path}")
+    return 0
+
+
+async def _audit_export(settings: Settings, year: int, out: Path | None) -> int:
+    from bot.audit_trail import audit_csv, year_bounds
+    from storage.audit import AuditReads
+    from storage.database import Database
+
+    database = await Database.open(_existing_database(settings))
+    try:
+        entries = await AuditReads(database).between(*year_bounds(year,
+                                                                  settings.organisation.tz))
+    finally:
+        await database.close()
+    path = out or Path(f"audit-{year}.csv")
+    _write(path, audit_csv(entries).encode("utf-8"))
+    print(f"written: {path} ({len(entries)} audit rows of {year})")
+    return 0
+
+
+async def _archive_export(settings: Settings, year: int, out: Path | None) -> int:
+    from bot.deadlines import DeadlineRunner
+    from bot.privacy import PrivacyService
+    from storage.clock import system_clock
+    from storage.database import Database
+
+    database = await Database.open(_existing_database(settings))
+    try:
+        privacy = PrivacyService(settings, database, system_clock,
+                                 DeadlineRunner(database, system_clock))
+        content = await privacy.archive(year, actor="cli")
+    finally:
+        await database.close()
+    path = out or Path(f"archive-{year}.json")
+    _write(path, content)
+    print(f"written: {path} (everything about the call-outs of {year}; keep it where the "
+          "municipality's archive rules say)")
+    return 0
+
+
+async def _roster_remove(settings: Settings, who: str) -> int:
+    from bot.deadlines import DeadlineRunner
+    from bot.phone import normalise_phone
+    from bot.privacy import PrivacyService
+    from storage.clock import system_clock
+    from storage.database import Database
+    from storage.members import MemberStore
+
+    database = await Database.open(_existing_database(settings))
+    try:
+        members = MemberStore(database)
+        member = None
+        if who.isdigit() and len(who) < 7:
+            member = await members.by_id(int(who))
+        else:
+            try:
+                member = await members.by_phone(normalise_phone(who))
+            except ValueError:
+                raise UsageError(f"{who!r} is neither a member id nor a phone number") from None
+        if member is None or member.status == "removed":
+            raise UsageError(f"no member {who!r} (ids are listed by /roster in chat)")
+        privacy = PrivacyService(settings, database, system_clock,
+                                 DeadlineRunner(database, system_clock))
+        result = await privacy.erase(member.id, actor="cli")
+    finally:
+        await database.close()
+    if result.refusal == "last_leader":
+        raise UsageError(f"member {member.id} is the last active leader; make someone else a "
+                         "leader first")
+    if result.refusal and result.refusal.startswith("busy:"):
+        raise UsageError(f"member {member.id} is on call-out {result.refusal[5:]} right now; "
+                         "erase them after it has ended")
+    if not result.done:
+        raise UsageError(f"no member {who!r}")
+    print(f"erased the personal data of member {member.id}; the statistics keep counting them "
+          "anonymously")
+    return 0
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    from datetime import datetime
+
+    source = _existing_database(settings)
+    if target.is_dir():
+        target = target / f"posom-{datetime.now():%Y%m%d-%H%M%S}.db"
+    if target.exists():
+        raise UsageError(f"{target}: already exists; give a new file name")
+    if target.resolve() == source.resolve():
+        raise UsageError(f"{target}: that is the database itself")
+    if not target.parent.is_dir():
+        raise UsageError(f"{target.parent}: no such folder")
+    partial = target.with_name(target.name + ".part")
+    # SQLite's online backup copies a consistent snapshot (one read transaction) while the
+    # bot keeps writing; the copy is checked before it gets its final name.
+    with sqlite3.connect(source, timeout=30) as connection, \
+            sqlite3.connect(partial) as copy:
+        connection.backup(copy)
+        check = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        version = copy.execute("PRAGMA user_version").fetchone()[0]
+        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+    connection.close()
+    copy.close()
+    if check != "ok":
+        partial.unlink(missing_ok=True)
+        print(f"posom: backup failed the integrity check: {check}", file=sys.stderr)
+        return 1
+    partial.replace(target)
+    print(f"backup written: {target} ({target.stat().st_size} bytes, schema version {version}, "
+          "integrity ok)")
+    return 0
 
 
 def _run(settings: Settings, path: Path) -> int:

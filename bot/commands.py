@@ -23,10 +23,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("close", N_("Close an intervention: /close CODE"), ("leader",)),
     Command("cancel", N_("Cancel a call-out: /cancel CODE"), ("leader",)),
     Command("invite", N_("Invite someone: /invite volunteer|leader [area]"), ("leader",)),
+    Command("roster", N_("Members: list, pause, change role: /roster"), ("leader",)),
+    Command("remove", N_("Erase a member's personal data: /remove ID"), ("leader",)),
+    Command("report", N_("Annual report: /report [YEAR]"), ("leader",)),
+    Command("audit", N_("Audit trail of a call-out: /audit CODE"), ("leader",)),
     Command("away", N_("Not available: /away 3d or /away 2026-12-24"), ("leader", "volunteer")),
     Command("back", N_("Available again"), ("leader", "volunteer")),
     Command("me", N_("Your profile"), ("leader", "volunteer")),
     Command("language", N_("Choose language"), ("leader", "volunteer")),
+    Command("mydata", N_("All data the bot stores about you"), ("leader", "volunteer")),
     Command("help", N_("What you can do here"), ("leader", "volunteer")),
 )
 

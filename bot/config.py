@@ -34,6 +34,7 @@ __all__ = [
     "CalloutSettings",
     "ConfigError",
     "IncidentKind",
+    "RetentionSettings",
     "Settings",
     "Wave",
     "load_settings",
@@ -218,6 +219,19 @@ class StorageSettings(_Section):
     path: Path = Path("data/posom.db")
 
 
+class RetentionSettings(_Section):
+    """How long sensitive details are kept after a call-out ends (each municipality's
+    gallringsbeslut); the statistics are kept."""
+
+    sensitive_after: Duration = timedelta(days=30)
+    # Area key -> period, for municipalities whose decision differs from sensitive_after.
+    per_area: dict[str, Duration] = {}
+
+    def sensitive_after_for(self, area: str) -> timedelta:
+        """The retention period of sensitive details for call-outs in this area."""
+        return self.per_area.get(area, self.sensitive_after)
+
+
 class Settings(BaseSettings):
     """Everything the bot is configured with; see config.example.toml for each key."""
 
@@ -235,6 +249,7 @@ class Settings(BaseSettings):
     callout: CalloutSettings = CalloutSettings()
     enrolment: EnrolmentSettings = EnrolmentSettings()
     storage: StorageSettings = StorageSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _areas_are_consistent(self) -> Settings:
@@ -251,6 +266,10 @@ class Settings(BaseSettings):
                         f"areas.{area.key}.neighbours: unknown area {neighbour!r}"
                         f" (known: {', '.join(keys)})"
                     )
+        for key in self.retention.per_area:
+            if key not in keys:
+                raise ValueError(f"retention.per_area: unknown area {key!r}"
+                                 f" (known: {', '.join(keys)})")
         return self
 
     def area(self, key: str) -> Area | None:

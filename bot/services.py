@@ -10,6 +10,10 @@ from bot.config import Settings
 from bot.deadlines import DeadlineRunner
 from bot.enrolment import EnrolmentService
 from bot.outbox import OutboxSender
+from bot.privacy import PrivacyService
+from bot.report_service import ReportService
+from bot.roster_admin import RosterAdmin
+from storage.audit import AuditReads
 from storage.clock import Clock
 from storage.database import Database
 from storage.dialogues import DialogueStore
@@ -31,11 +35,16 @@ class Services:
     activation: ActivationDialogue
     sender: OutboxSender
     deadlines: DeadlineRunner
+    privacy: PrivacyService
+    roster: RosterAdmin
+    reports: ReportService
+    audit: AuditReads
 
     async def start(self) -> None:
         """Starts delivering (what a crash left unsent first) and arms every pending deadline."""
         await self.sender.start()
         await self.deadlines.start()
+        await self.privacy.start()
         self.deadlines.every(self.settings.callout.watchdog_every,
                              self.callouts.escalation.watchdog, "watchdog")
 
@@ -55,6 +64,10 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
     deadlines.after_fire.append(sender.wake)
     callouts = CalloutService(settings, database, clock, sender.wake, deadlines)
     sender.on_unreachable = callouts.mark_unreachable
+    privacy = PrivacyService(settings, database, clock, deadlines)
+    # Sensitive details are purged a retention period after a call-out ends, either way.
+    callouts.on_closed.append(privacy.schedule_purge)
+    callouts.on_cancelled.append(privacy.schedule_purge)
     now = clock()
     for admin in settings.admins:
         await members.ensure_admin(admin, now=now)
@@ -62,5 +75,7 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
         activation=ActivationDialogue(settings, dialogues, callouts, clock), sender=sender,
-        deadlines=deadlines,
+        deadlines=deadlines, privacy=privacy,
+        roster=RosterAdmin(settings, database, members, privacy, clock),
+        reports=ReportService(settings, database, clock), audit=AuditReads(database),
     )

@@ -145,7 +145,7 @@ class EnrolmentHandlers(Adapter):
         if member is None:
             return
         locale = None if choice.locale == "auto" else choice.locale
-        await self.services.members.set_locale(member.id, locale)
+        await self.services.members.set_locale(member.id, locale, now=self.services.clock())
         member = await self.services.members.by_id(member.id)
         t = translator_for(self.services.settings, member, person_of(update))
         await self.toast(update, None)

@@ -58,3 +58,10 @@ class Menus:
                 await self.bot.delete_my_commands(scope=scope)
         except TelegramError as error:
             logger.warning("could not register the menu of member %d: %s", member.id, error)
+
+    async def forget(self, telegram_id: int) -> None:
+        """Drops the chat's own menu (a member whose data was erased)."""
+        try:
+            await self.bot.delete_my_commands(scope=BotCommandScopeChat(telegram_id))
+        except TelegramError as error:
+            logger.warning("could not drop a chat's menu: %s", error)

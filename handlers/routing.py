@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks
+from handlers.admin import AdminHandlers
 from handlers.callout import CalloutHandlers
 from handlers.common import Adapter
 from handlers.enrolment import EnrolmentHandlers
@@ -22,10 +23,11 @@ class Router(Adapter):
     """Sends each button press and typed text to the feature it belongs to."""
 
     def __init__(self, services, messenger, enrolment: EnrolmentHandlers,
-                 callout: CalloutHandlers) -> None:
+                 callout: CalloutHandlers, admin: AdminHandlers) -> None:
         super().__init__(services, messenger)
         self.enrolment = enrolment
         self.callout = callout
+        self.admin = admin
 
     async def button(self, update: Update, context: Context) -> None:
         """Parses the callback data through the one codec and dispatches it."""
@@ -45,6 +47,8 @@ class Router(Adapter):
                 await self.enrolment.choice(update, context, data)
             case callbacks.LanguageChoice():
                 await self.enrolment.language_chosen(update, context, data)
+            case callbacks.RemoveConfirm():
+                await self.admin.remove_confirm(update, context, data)
             case _:
                 t = self.t(update, None)
                 await self.toast(update, t.gettext("This button is no longer valid."))

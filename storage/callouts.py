@@ -233,10 +233,12 @@ async def set_away(connection: Connection, member_id: int, until: datetime | Non
                              (to_db(until) if until else None, member_id))
 
 
-async def mark_unreachable(connection: Connection, telegram_id: int, unreachable: bool) -> None:
-    """Remembers that Telegram refused messages to this person (blocked the bot)."""
-    await connection.execute("UPDATE members SET unreachable = ? WHERE telegram_id = ?",
-                             (int(unreachable), telegram_id))
+async def mark_unreachable(connection: Connection, telegram_id: int,
+                           unreachable: bool) -> list[int]:
+    """Remembers that Telegram refused messages to this person; returns their member ids."""
+    rows = await _all(connection, "UPDATE members SET unreachable = ? WHERE telegram_id = ?"
+                                  " RETURNING id", (int(unreachable), telegram_id))
+    return [row[0] for row in rows]
 
 
 class CalloutReads:

@@ -10,7 +10,8 @@ from storage.clock import to_db
 from storage.database import Database
 from storage.models import Gender, Invite, Member, Role
 
-__all__ = ["DuplicatePhone", "InviteUnavailable", "MemberStore", "NewMember"]
+__all__ = ["DuplicatePhone", "InviteUnavailable", "MemberStore", "NewMember", "member_in",
+           "set_member_role", "set_member_status"]
 
 
 class DuplicatePhone(Exception):
@@ -160,12 +161,16 @@ class MemberStore:
                                member_id=member_id)
         return Member.from_row(row)
 
-    async def set_locale(self, member_id: int, locale: str | None) -> None:
+    async def set_locale(self, member_id: int, locale: str | None, *,
+                         now: datetime | None = None) -> None:
         """Stores the language the member chose with /language."""
         async with self.db.transaction() as connection:
             await connection.execute(
                 "UPDATE members SET locale = ? WHERE id = ?", (locale, member_id)
             )
+            if now is not None:
+                await append_audit(connection, now, f"member:{member_id}",
+                                   "member.language_set", member_id=member_id, locale=locale)
 
     async def note_telegram_locale(self, member_id: int, telegram_locale: str | None) -> None:
         """Remembers the language Telegram reports for the member, for messages sent later."""
@@ -224,3 +229,24 @@ class MemberStore:
         }
         async with connection.execute(_INSERT, parameters) as cursor:
             return Member.from_row(await cursor.fetchone())
+
+
+async def member_in(connection, member_id: int) -> Member | None:
+    """The member with this id (removed ones included), read inside the transaction."""
+    async with connection.execute("SELECT * FROM members WHERE id = ?", (member_id,)) as cursor:
+        row = await cursor.fetchone()
+    return Member.from_row(row) if row else None
+
+
+async def set_member_status(connection, member_id: int, status: str) -> None:
+    """Pauses ('paused') or resumes ('active') a member inside the caller's transaction."""
+    if status not in ("active", "paused"):
+        raise ValueError(status)
+    await connection.execute("UPDATE members SET status = ? WHERE id = ? AND status != 'removed'",
+                             (status, member_id))
+
+
+async def set_member_role(connection, member_id: int, role: Role) -> None:
+    """Makes a member a leader or a volunteer inside the caller's transaction."""
+    await connection.execute("UPDATE members SET role = ? WHERE id = ? AND status != 'removed'",
+                             (role, member_id))

@@ -1,0 +1,248 @@
+"""SQL for data protection: retention purges, erasure of a member, /mydata and the archive export.
+
+Deleted and overwritten text does not linger in the file: the connection runs with
+`PRAGMA secure_delete=ON` (storage.database), and after a purge or an erasure the caller
+checkpoints the WAL (`Database.checkpoint`) so the old pages leave the -wal file as well.
+The audit log is append-only and holds ids, never names, so erasing a member's row is enough.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage import debrief_stats
+from storage.clock import from_db, to_db
+from storage.database import Database
+
+__all__ = [
+    "EndedActivation",
+    "PurgeCounts",
+    "archive_year",
+    "busy_on",
+    "count_active_leaders",
+    "ended_unpurged",
+    "erase_member",
+    "member_data",
+    "pending_purges",
+    "purge_activation",
+]
+
+Connection = aiosqlite.Connection
+
+# Sent outbox rows that carried an activation's sensitive details, per request id.
+_SENSITIVE_REFS = ("briefing:{id}", "briefing-location:{id}")
+
+
+@dataclass(frozen=True, slots=True)
+class EndedActivation:
+    id: int
+    area: str
+    ended_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeCounts:
+    outbox_rows: int
+    debrief_rows: int
+
+
+async def _all(connection: Connection, sql: str, parameters: Any = ()) -> list[Any]:
+    async with connection.execute(sql, parameters) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _one(connection: Connection, sql: str, parameters: Any = ()) -> Any:
+    async with connection.execute(sql, parameters) as cursor:
+        return await cursor.fetchone()
+
+
+def _as_dict(row: Any) -> dict[str, Any]:
+    return dict(zip(row.keys(), tuple(row), strict=True))
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+async def ended_unpurged(connection: Connection) -> list[EndedActivation]:
+    """Closed or cancelled activations whose sensitive details are still stored."""
+    rows = await _all(
+        connection,
+        "SELECT id, area, coalesce(closed_at, cancelled_at) AS ended_at FROM activations"
+        " WHERE state IN ('closed', 'cancelled') AND purged_at IS NULL ORDER BY id")
+    return [EndedActivation(row["id"], row["area"], from_db(row["ended_at"])) for row in rows]
+
+
+async def pending_purges(connection: Connection, kind: str) -> dict[int, tuple[int, datetime]]:
+    """Activation id -> (deadline id, due time) of the pending purge deadlines."""
+    rows = await _all(connection,
+                      "SELECT id, activation_id, due_at FROM deadlines WHERE kind = ?"
+                      " AND state = 'pending' ORDER BY id", (kind,))
+    return {row["activation_id"]: (row["id"], from_db(row["due_at"])) for row in rows}
+
+
+async def cancel_deadline(connection: Connection, deadline_id: int) -> None:
+    """Cancels one pending deadline (a purge whose period changed)."""
+    await connection.execute(
+        "UPDATE deadlines SET state = 'cancelled' WHERE id = ? AND state = 'pending'",
+        (deadline_id,))
+
+
+async def purge_activation(connection: Connection, activation_id: int,
+                           now: datetime) -> PurgeCounts | None:
+    """Deletes an ended activation's briefing, address, location and free-text answers.
+
+    The activation row, its requests and every time stamp stay, so the statistics do. Sent
+    outbox rows that carried the briefing or the location are emptied too. None if the
+    activation is still running or was purged already.
+    """
+    cursor = await connection.execute(
+        "UPDATE activations SET briefing = NULL, location_lat = NULL, location_lon = NULL,"
+        " location_title = NULL, location_address = NULL, purged_at = ?"
+        " WHERE id = ? AND state IN ('closed', 'cancelled') AND purged_at IS NULL",
+        (to_db(now), activation_id))
+    if cursor.rowcount == 0:
+        return None
+    request_ids = [row[0] for row in await _all(
+        connection, "SELECT id FROM requests WHERE activation_id = ?", (activation_id,))]
+    refs = [pattern.format(id=request_id) for request_id in request_ids
+            for pattern in _SENSITIVE_REFS]
+    scrubbed = 0
+    for start in range(0, len(refs), 400):  # stay far below SQLite's parameter limit
+        chunk = refs[start:start + 400]
+        placeholders = ", ".join("?" for _ in chunk)
+        cursor = await connection.execute(
+            "UPDATE outbox SET payload = '{}',"
+            " state = CASE WHEN state IN ('pending', 'sending') THEN 'skipped' ELSE state END"
+            f" WHERE (ref IN ({placeholders}) OR target_ref IN ({placeholders}))"
+            " AND payload != '{}'", (*chunk, *chunk))
+        scrubbed += cursor.rowcount
+    debriefs = await debrief_stats.purge_debrief_free_text(connection, activation_id)
+    return PurgeCounts(outbox_rows=scrubbed, debrief_rows=debriefs)
+
+
+# -- people's rights ---------------------------------------------------------------------------
+
+async def busy_on(connection: Connection, member_id: int) -> str | None:
+    """The code of a running activation the member is confirmed, held or reserve on."""
+    row = await _one(
+        connection,
+        "SELECT a.code FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
+        " WHERE r.member_id = ? AND r.state IN ('confirmed', 'tentative', 'reserve')"
+        " AND a.state IN ('open', 'staffed') ORDER BY a.id LIMIT 1", (member_id,))
+    return row[0] if row else None
+
+
+async def count_active_leaders(connection: Connection, *, besides: int | None = None) -> int:
+    """How many active leaders there are, not counting `besides`."""
+    row = await _one(connection,
+                     "SELECT count(*) FROM members WHERE role = 'leader' AND status = 'active'"
+                     " AND id IS NOT ?", (besides,))
+    return int(row[0])
+
+
+def _json_forms(text: str) -> set[str]:
+    """The text as it appears inside stored JSON (escaped and not), for scrubbing payloads."""
+    escaped = json.dumps(text)[1:-1]
+    return {text, escaped, json.dumps(text, ensure_ascii=False)[1:-1]}
+
+
+async def erase_member(connection: Connection, member_id: int, placeholder: str,
+                       now: datetime) -> bool:
+    """Erases a member's personal data and keeps the anonymous row for the statistics.
+
+    Name becomes the placeholder, phone, Telegram id, languages and away time are emptied,
+    gender becomes undisclosed, status 'removed'. Their open dialogue is deleted, the messages
+    the bot sent them are emptied, and sent messages to others that quoted their name or phone
+    (team lists, leader notices) are emptied too. False if the member is unknown or was erased.
+    """
+    member = await _one(connection,
+                        "SELECT * FROM members WHERE id = ? AND status != 'removed'",
+                        (member_id,))
+    if member is None:
+        return False
+    await connection.execute(
+        "UPDATE members SET name = ?, phone = NULL, telegram_id = NULL, locale = NULL,"
+        " telegram_locale = NULL, away_until = NULL, unreachable = 0, gender = 'undisclosed',"
+        " linked_at = NULL, status = 'removed', removed_at = ? WHERE id = ?",
+        (placeholder, to_db(now), member_id))
+    telegram_id = member["telegram_id"]
+    if telegram_id is not None:
+        await connection.execute("DELETE FROM dialogues WHERE telegram_id = ?", (telegram_id,))
+        await connection.execute(
+            "UPDATE outbox SET payload = '{}', chat_id = 0,"
+            " state = CASE WHEN state IN ('pending', 'sending') THEN 'skipped' ELSE state END"
+            " WHERE chat_id = ?", (telegram_id,))
+    quoted = set()
+    for value in (member["name"], member["phone"]):
+        if value and len(value) >= 3:
+            quoted |= _json_forms(value)
+    for text in sorted(quoted):
+        await connection.execute(
+            "UPDATE outbox SET payload = '{}' WHERE state NOT IN ('pending', 'sending')"
+            " AND instr(payload, ?) > 0", (text,))
+    await debrief_stats.erase_member_debrief_text(connection, member_id)
+    return True
+
+
+async def member_data(database: Database, member_id: int) -> dict[str, Any]:
+    """Everything stored about one member, for /mydata (the activations' sensitive details,
+    which are about other people, are left out)."""
+    member = await database.fetch_one("SELECT * FROM members WHERE id = ?", (member_id,))
+    requests = await database.fetch_all(
+        "SELECT a.code, a.kind, a.area, a.exercise, a.state AS activation_state, r.state,"
+        " r.wave, r.asked_at, r.answered_at, r.confirmed_at, r.arrived_at, r.finished_at"
+        " FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
+        " WHERE r.member_id = ? ORDER BY r.id", (member_id,))
+    actor = f"member:{member_id}"
+    audit = await database.fetch_all(
+        "SELECT l.at, l.actor, a.code AS activation, l.event, l.detail FROM audit_log AS l"
+        " LEFT JOIN activations AS a ON a.id = l.activation_id"
+        " WHERE l.actor = ? OR json_extract(l.detail, '$.member_id') = ?"
+        " OR json_extract(l.detail, '$.request_id') IN"
+        "     (SELECT id FROM requests WHERE member_id = ?)"
+        " ORDER BY l.id", (actor, member_id, member_id))
+    invites = await database.fetch_all(
+        "SELECT id, role, area, created_by, created_at, expires_at, used_at FROM invites"
+        " WHERE used_by = ? OR created_by = ? ORDER BY id", (member_id, actor))
+    dialogues = []
+    if member is not None and member["telegram_id"] is not None:
+        dialogues = await database.fetch_all(
+            "SELECT kind, step, data, updated_at FROM dialogues WHERE telegram_id = ?",
+            (member["telegram_id"],))
+    return {
+        "member": _as_dict(member) if member else None,
+        "requests": [_as_dict(row) for row in requests],
+        "invites": [_as_dict(row) for row in invites],
+        "open_dialogues": [_as_dict(row) for row in dialogues],
+        "audit_log": [{**_as_dict(row), "detail": json.loads(row["detail"])} for row in audit],
+        "debriefs": await debrief_stats.member_debriefs(database, member_id),
+    }
+
+
+# -- archive -----------------------------------------------------------------------------------
+
+async def archive_year(database: Database, year: int) -> dict[str, Any]:
+    """Everything about the year's activations, sensitive details included where not yet
+    purged, for the municipality's archive."""
+    activations = await database.fetch_all(
+        "SELECT * FROM activations WHERE year = ? ORDER BY seq", (year,))
+    ids = [row["id"] for row in activations]
+    placeholders = ", ".join("?" for _ in ids) or "NULL"
+    requests = await database.fetch_all(
+        "SELECT r.*, m.name AS member_name, m.role AS member_role FROM requests AS r"
+        " JOIN members AS m ON m.id = r.member_id"
+        f" WHERE r.activation_id IN ({placeholders}) ORDER BY r.id", tuple(ids))
+    audit = await database.fetch_all(
+        f"SELECT * FROM audit_log WHERE activation_id IN ({placeholders}) ORDER BY id",
+        tuple(ids))
+    return {
+        "year": year,
+        "activations": [_as_dict(row) for row in activations],
+        "requests": [_as_dict(row) for row in requests],
+        "audit_log": [{**_as_dict(row), "detail": json.loads(row["detail"])} for row in audit],
+        "debriefs": await debrief_stats.activation_debriefs(database, ids),
+    }
