@@ -25,6 +25,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.services import Services, build_services
 from handlers.callout import CalloutHandlers
+from handlers.debrief import DebriefHandlers
 from handlers.enrolment import EnrolmentHandlers
 from handlers.menus import Menus
 from handlers.routing import Router
@@ -65,7 +66,8 @@ def _handlers(services: Services, messenger: TelegramMessenger,
     """Every handler in the order PTB tries them (the first match in a group wins)."""
     enrolment = EnrolmentHandlers(services, messenger, menus)
     callout = CalloutHandlers(services, messenger)
-    router = Router(services, messenger, enrolment, callout)
+    debrief = DebriefHandlers(services, messenger)
+    router = Router(services, messenger, enrolment, callout, debrief)
     private = filters.ChatType.PRIVATE
     commands = {
         "start": enrolment.start,
@@ -77,6 +79,7 @@ def _handlers(services: Services, messenger: TelegramMessenger,
         "status": callout.status,
         "close": callout.close,
         "cancel": callout.cancel,
+        "debrief": debrief.debrief,
         "away": callout.away,
         "back": callout.back,
     }

@@ -8,6 +8,7 @@ from bot.activation_dialogue import ActivationDialogue
 from bot.callout import CalloutService
 from bot.config import Settings
 from bot.deadlines import DeadlineRunner
+from bot.debrief_service import DebriefService
 from bot.enrolment import EnrolmentService
 from bot.outbox import OutboxSender
 from storage.clock import Clock
@@ -29,6 +30,7 @@ class Services:
     enrolment: EnrolmentService
     callouts: CalloutService
     activation: ActivationDialogue
+    debriefs: DebriefService
     sender: OutboxSender
     deadlines: DeadlineRunner
 
@@ -54,6 +56,8 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
     deadlines = DeadlineRunner(database, clock)
     deadlines.after_fire.append(sender.wake)
     callouts = CalloutService(settings, database, clock, sender.wake, deadlines)
+    debriefs = DebriefService(settings, database, clock, callouts.out, deadlines, sender.wake)
+    callouts.on_closed.append(debriefs.on_closed)
     sender.on_unreachable = callouts.mark_unreachable
     now = clock()
     for admin in settings.admins:
@@ -61,6 +65,7 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
-        activation=ActivationDialogue(settings, dialogues, callouts, clock), sender=sender,
+        activation=ActivationDialogue(settings, dialogues, callouts, clock), debriefs=debriefs,
+        sender=sender,
         deadlines=deadlines,
     )
