@@ -1,6 +1,7 @@
-"""The leader's /activate dialogue: kind → area → people needed → summary → briefing → location
-→ preview with [Skicka larm] / [Avbryt]. Kept in the database step by step (storage.dialogues),
-so a restart in the middle does not lose what the leader has typed.
+"""The leader's /activate dialogue: kind (or [Övning] first) → area → people needed → summary →
+briefing → location → preview with [Skicka larm] / [Avbryt]. Kept in the database step by step
+(storage.dialogues), so a restart in the middle does not lose what the leader has typed. Once
+[Övning] is chosen, every question, the preview and the call-out itself say "ÖVNING" first.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.messages import Button, OutgoingMessage
 from bot.people import translator_for
-from bot.render import area_name
+from bot.render import area_name, exercise_mark
 from storage.callouts import NewActivation
 from storage.clock import Clock
 from storage.dialogues import Dialogue, DialogueStore
@@ -22,6 +23,8 @@ from storage.models import Member
 __all__ = ["ActivationDialogue", "DialogueReply"]
 
 KIND = "activate"
+# Values of the kind step's exercise toggle: a kind key cannot contain "-", so no clash.
+EXERCISE_ON, EXERCISE_OFF = "ex-on", "ex-off"
 MAX_SUMMARY = 300
 MAX_BRIEFING = 2500
 
@@ -70,6 +73,9 @@ class ActivationDialogue:
             return DialogueReply([OutgoingMessage(t.gettext(
                 "That button belongs to an earlier step. Please answer the latest question."))])
         data = dialogue.data
+        if choice.step == "kind" and choice.value in (EXERCISE_ON, EXERCISE_OFF):
+            data["exercise"] = choice.value == EXERCISE_ON
+            return await self._next(leader, dialogue, t)
         if choice.step == "kind" and self.settings.callout.kind(choice.value):
             data["kind"] = choice.value
             return await self._next(leader, dialogue, t)
@@ -158,14 +164,27 @@ class ActivationDialogue:
         return "preview"
 
     def _question(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
+        message = self._unmarked_question(dialogue, t)
+        if dialogue.data.get("exercise"):
+            return OutgoingMessage(f"{exercise_mark(t)}\n{message.text}", buttons=message.buttons)
+        return message
+
+    def _unmarked_question(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
         step = dialogue.step
         abort = (Button(t.gettext("Cancel"), ActivateChoice(step, "abort").pack()),)
         if step == "kind":
             kinds = [Button(kind.label(t.locale), ActivateChoice("kind", kind.key).pack())
                      for kind in self.settings.callout.kinds]
             rows = tuple(tuple(kinds[i:i + 2]) for i in range(0, len(kinds), 2))
+            if dialogue.data.get("exercise"):
+                toggle = Button(t.gettext("Real call-out, not an exercise"),
+                                ActivateChoice("kind", EXERCISE_OFF).pack())
+                return OutgoingMessage(t.gettext("New exercise. What is the scenario?"),
+                                       buttons=(*rows, (toggle,), abort))
+            toggle = Button("🔶 " + t.gettext("Exercise"),
+                            ActivateChoice("kind", EXERCISE_ON).pack())
             return OutgoingMessage(t.gettext("New call-out. What has happened?"),
-                                   buttons=(*rows, abort))
+                                   buttons=(*rows, (toggle,), abort))
         if step == "area":
             areas = [Button(area.name, ActivateChoice("area", area.key).pack())
                      for area in self.settings.areas]
@@ -208,7 +227,8 @@ class ActivationDialogue:
             t.gettext("Briefing (only to the confirmed): {text}").format(text=data["briefing"]),
             t.gettext("Place: {place}").format(place=place or "–"),
         ]
-        buttons = ((Button(t.gettext("Send call-out"), ActivateChoice("preview", "send").pack()),
+        send = t.gettext("Send exercise") if data.get("exercise") else t.gettext("Send call-out")
+        buttons = ((Button(send, ActivateChoice("preview", "send").pack()),
                     Button(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),)
         return OutgoingMessage("\n".join(lines), buttons=buttons)
 
@@ -222,7 +242,7 @@ class ActivationDialogue:
             kind=data["kind"], area=data["area"], needed=int(data["needed"]),
             summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
             location_lon=data.get("lon"), location_title=data.get("title"),
-            location_address=data.get("address"))
+            location_address=data.get("address"), exercise=bool(data.get("exercise")))
         issued = await self.callouts.issue(leader, draft)
         text = t.ngettext("Call-out {code} sent to {count} support person.",
                           "Call-out {code} sent to {count} support persons.",
@@ -232,4 +252,6 @@ class ActivationDialogue:
                 area=area_name(self.settings, issued.activation.area))
         text += "\n" + t.gettext("Follow it with /status {code}.").format(
             code=issued.activation.code)
+        if issued.activation.exercise:
+            text = f"{exercise_mark(t)}\n{text}"
         return DialogueReply([OutgoingMessage(text)], issued=issued)

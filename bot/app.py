@@ -29,6 +29,7 @@ from bot.logs import quiet_token_carrying_loggers
 from bot.services import Services, build_services
 from handlers.admin import AdminHandlers
 from handlers.callout import CalloutHandlers
+from handlers.debrief import DebriefHandlers
 from handlers.enrolment import EnrolmentHandlers
 from handlers.menus import Menus
 from handlers.routing import Router
@@ -73,7 +74,8 @@ def _handlers(services: Services, messenger: TelegramMessenger,
     enrolment = EnrolmentHandlers(services, messenger, menus)
     callout = CalloutHandlers(services, messenger)
     admin = AdminHandlers(services, messenger, menus)
-    router = Router(services, messenger, enrolment, callout, admin)
+    debrief = DebriefHandlers(services, messenger)
+    router = Router(services, messenger, enrolment, callout, admin, debrief)
     private = filters.ChatType.PRIVATE
     commands = {
         "start": enrolment.start,
@@ -85,6 +87,7 @@ def _handlers(services: Services, messenger: TelegramMessenger,
         "status": callout.status,
         "close": callout.close,
         "cancel": callout.cancel,
+        "debrief": debrief.debrief,
         "away": callout.away,
         "back": callout.back,
         "report": admin.report,

@@ -15,6 +15,7 @@ __all__ = [
     "ActivateChoice",
     "Answer",
     "Callback",
+    "DebriefAction",
     "EnrolChoice",
     "HoldAction",
     "LanguageChoice",
@@ -132,6 +133,41 @@ class ActivateChoice(_StepChoice):
     prefix: ClassVar[str] = "x1"
 
 
+DebriefVerb = Literal["v", "on", "off", "ok", "sk", "p", "r"]
+_DEBRIEF_VERBS = ("v", "on", "off", "ok", "sk", "p", "r")
+
+
+@dataclass(frozen=True, slots=True)
+class DebriefAction:
+    """A button of a questionnaire after an intervention, e.g. "d1:31:4:v:yes".
+
+    `position` is the question it belongs to, so a press on an earlier question is recognised.
+    Verbs: v = answer with `value` (an option key, 1–5, y/n), on/off = tick or untick a `multi`
+    option, ok = done ticking, sk = skip, p = continue later, r = continue now.
+    """
+
+    prefix: ClassVar[str] = "d1"
+    debrief_id: int
+    position: int
+    verb: DebriefVerb
+    value: str = ""
+
+    def pack(self) -> str:
+        tail = f":{self.value}" if self.value else ""
+        return _checked(f"{self.prefix}:{self.debrief_id}:{self.position}:{self.verb}{tail}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> DebriefAction | None:
+        if len(parts) not in (3, 4) or not (parts[0].isdigit() and parts[1].isdigit()):
+            return None
+        if parts[2] not in _DEBRIEF_VERBS:
+            return None
+        value = parts[3] if len(parts) == 4 else ""
+        if len(parts) == 4 and not _TOKEN.match(value):
+            return None
+        return cls(int(parts[0]), int(parts[1]), parts[2], value)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
 class LanguageChoice:
     prefix: ClassVar[str] = "l1"
@@ -165,10 +201,10 @@ class RemoveConfirm:
 
 
 Callback = (Answer | MissionAction | HoldAction | StatusAction | EnrolChoice | ActivateChoice
-            | LanguageChoice | RemoveConfirm)
+            | LanguageChoice | RemoveConfirm | DebriefAction)
 _KINDS = {kind.prefix: kind for kind in (Answer, MissionAction, HoldAction, StatusAction,
                                          EnrolChoice, ActivateChoice, LanguageChoice,
-                                         RemoveConfirm)}
+                                         RemoveConfirm, DebriefAction)}
 
 
 def parse(data: str | None) -> Callback | None:

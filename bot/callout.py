@@ -26,9 +26,10 @@ from bot.render import (
     TeamMember,
     answer_edit,
     area_name,
-    headline,
     hold_edit,
     kind_label,
+    listed_headline,
+    marked,
     names,
 )
 from bot.rules import Verdict, decide_answer, decide_withdraw
@@ -117,7 +118,7 @@ class CalloutService:
                     "Call-out {code} ({kind}, {area}) issued by {name}: asking {count}.").format(
                         code=activation.code, kind=kind_label(self.settings, activation, t),
                         area=area_name(self.settings, activation.area), name=leader.name,
-                        count=asked), now)
+                        count=asked), now, activation=activation)
         logger.info("activation %s event=issued kind=%s area=%s needed=%d asked=%d",
                     activation.code, activation.kind, activation.area, activation.needed, asked)
         self._done(arms)
@@ -221,7 +222,8 @@ class CalloutService:
         mates = [TeamMember(member.name, member.phone) for _, member in team]
         await self.out.tell_leaders(tx, now, lambda t: "✅ " + t.gettext(
             "Call-out {code} staffed: {names} ({duration}).").format(
-                code=activation.code, names=names(mates), duration=t.duration(took)))
+                code=activation.code, names=names(mates), duration=t.duration(took)),
+            activation=activation)
         await append_audit(tx, now, "system", "activation.staffed", activation.id,
                            confirmed=len(team), seconds=int(took.total_seconds()))
         logger.info("activation %s event=staffed confirmed=%d after_s=%d", activation.code,
@@ -245,7 +247,7 @@ class CalloutService:
                                 "{duration} while we look for a mixed pair.").format(
                 code=activation.code, name=member.name, duration=t.duration(wait)),
             lambda t: ((Button(t.gettext("Confirm {name} now").format(name=member.name)[:60],
-                               HoldAction(request.id).pack()),),))
+                               HoldAction(request.id).pack()),),), activation=activation)
         logger.info("activation %s event=hold request=%d", activation.code, request.id)
         return deadline
 
@@ -338,7 +340,7 @@ class CalloutService:
                                          arrived=True, op="edit")
                     await self.out.tell_leaders(tx, now, lambda lt: lt.gettext(
                         "Call-out {code}: {name} has arrived.").format(
-                            code=activation.code, name=member.name))
+                            code=activation.code, name=member.name), activation=activation)
                     await append_audit(tx, now, f"member:{member.id}", "request.arrived",
                                        activation.id, request_id=request.id)
                 result = ActionResult(t.gettext("Noted: you have arrived."), changed=True)
@@ -382,13 +384,13 @@ class CalloutService:
         for _, mate in remaining:
             await self.out.send(tx, mate, self._t(mate).gettext(
                 "Call-out {code}: {old} cannot go. We are looking for someone else.").format(
-                    code=activation.code, old=member.name), now)
+                    code=activation.code, old=member.name), now, activation=activation)
         asked = await self._ask_again(tx, activation, now)
         await self.out.tell_leaders(tx, now, lambda t: "⚠️ " + t.gettext(
             "Call-out {code}: {old} withdrew and there is no reserve. Asking again: {count} "
             "asked, {confirmed}/{needed} confirmed.").format(
                 code=activation.code, old=member.name, count=asked,
-                confirmed=len(remaining), needed=activation.needed))
+                confirmed=len(remaining), needed=activation.needed), activation=activation)
         return arms
 
     async def _promote(self, tx: Connection, activation: Activation, gone: Member,
@@ -405,10 +407,11 @@ class CalloutService:
                 await self.out.send(tx, mate, self._t(mate).gettext(
                     "Call-out {code}: {old} cannot go. {new} takes the place{phone}.").format(
                         code=activation.code, old=gone.name, new=promoted.name,
-                        phone=f" – {promoted.phone}" if promoted.phone else ""), now)
+                        phone=f" – {promoted.phone}" if promoted.phone else ""), now,
+                    activation=activation)
         await self.out.tell_leaders(tx, now, lambda t: t.gettext(
             "Call-out {code}: {old} withdrew; {new} (reserve) takes the place.").format(
-                code=activation.code, old=gone.name, new=promoted.name))
+                code=activation.code, old=gone.name, new=promoted.name), activation=activation)
         await append_audit(tx, now, "system", "request.promoted", activation.id,
                            request_id=reserve.id)
 
@@ -441,8 +444,8 @@ class CalloutService:
                     "{code} to call it off.").format(code=activation.code))
             arms = await self._close(tx, activation, leader, now)
         self._done(arms)
-        return ActionResult(t.gettext("Call-out {code} is closed.").format(code=activation.code),
-                            changed=True)
+        return ActionResult(marked(activation, t, t.gettext("Call-out {code} is closed.").format(
+            code=activation.code)), changed=True)
 
     async def _close(self, tx: Connection, activation: Activation, by: Member,
                      now: datetime) -> list[Deadline]:
@@ -455,7 +458,8 @@ class CalloutService:
         await self.out.stand_down(tx, activation, ("pending", "tentative", "reserve"), "closed",
                                   now)
         await self.out.tell_leaders(tx, now, lambda t: t.gettext(
-            "Call-out {code} closed by {name}.").format(code=activation.code, name=by.name))
+            "Call-out {code} closed by {name}.").format(code=activation.code, name=by.name),
+            activation=activation)
         await append_audit(tx, now, f"member:{by.id}", "activation.closed", activation.id)
         logger.info("activation %s event=closed", activation.code)
         closed = await sql.activation_by_id(tx, activation.id)
@@ -484,7 +488,8 @@ class CalloutService:
                                       "cancelled", now)
             await self.out.tell_leaders(tx, now, lambda lt: lt.gettext(
                 "Call-out {code} cancelled by {name}.").format(code=activation.code,
-                                                               name=leader.name))
+                                                               name=leader.name),
+                activation=activation)
             await append_audit(tx, now, f"member:{leader.id}", "activation.cancelled",
                                activation.id)
             cancelled = await sql.activation_by_id(tx, activation.id)
@@ -493,8 +498,9 @@ class CalloutService:
                 arms += await hook(tx, cancelled, released, now)
         logger.info("activation %s event=cancelled", activation.code)
         self._done(arms)
-        return ActionResult(t.gettext("Call-out {code} is cancelled; everyone has been stood "
-                                      "down.").format(code=activation.code), changed=True)
+        return ActionResult(marked(activation, t, t.gettext(
+            "Call-out {code} is cancelled; everyone has been stood down.").format(
+                code=activation.code)), changed=True)
 
     # -- availability --------------------------------------------------------------------------
 
@@ -517,5 +523,5 @@ class CalloutService:
                                    member_id=member_id)
 
     def headline(self, activation: Activation, t: Translator) -> str:
-        """The activation's first line in a person's language."""
-        return headline(self.settings, activation, t)
+        """The activation's headline for a line in a list ("🔶 ÖVNING – " for an exercise)."""
+        return listed_headline(self.settings, activation, t)

@@ -22,6 +22,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("status", N_("Call-outs and readiness right now"), ("leader", "volunteer")),
     Command("close", N_("Close an intervention: /close CODE"), ("leader",)),
     Command("cancel", N_("Cancel a call-out: /cancel CODE"), ("leader",)),
+    Command("debrief", N_("Follow-up of an intervention: /debrief CODE"), ("leader",)),
+    Command("debrief", N_("Continue the questions after an intervention"), ("volunteer",)),
     Command("invite", N_("Invite someone: /invite volunteer|leader [area]"), ("leader",)),
     Command("roster", N_("Members: list, pause, change role: /roster"), ("leader",)),
     Command("remove", N_("Erase a member's personal data: /remove ID"), ("leader",)),

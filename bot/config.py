@@ -33,6 +33,9 @@ __all__ = [
     "Area",
     "CalloutSettings",
     "ConfigError",
+    "DebriefOption",
+    "DebriefQuestion",
+    "DebriefSettings",
     "IncidentKind",
     "RetentionSettings",
     "Settings",
@@ -211,6 +214,141 @@ class CalloutSettings(_Section):
         return next((kind for kind in self.kinds if kind.key == key), None)
 
 
+QuestionType = Literal["choice", "multi", "number", "scale", "yesno", "text"]
+_QUESTION_KEY = r"^[a-z0-9_]{1,24}$"  # short: it travels in callback data and answer rows
+
+
+class DebriefOption(_Section):
+    """One answer a `choice` or `multi` question offers, as a button."""
+
+    key: str = Field(pattern=_QUESTION_KEY)
+    sv: str = Field(min_length=1, max_length=60)
+    en: str = Field(min_length=1, max_length=60)
+
+    def label(self, locale: str) -> str:
+        return self.en if locale == "en" else self.sv
+
+
+class DebriefQuestion(_Section):
+    """One question of the debrief or the later check-in, asked in the volunteer's language."""
+
+    key: str = Field(pattern=_QUESTION_KEY)
+    type: QuestionType
+    required: bool = True
+    sv: str = Field(min_length=1, max_length=500)
+    en: str = Field(min_length=1, max_length=500)
+    options: list[DebriefOption] = []
+    # number: the largest answer accepted, and whether 2.5 is a valid answer.
+    max: float = Field(default=1000, gt=0)
+    decimals: bool = False
+    # Which answer alerts the leaders: "yes" (a yesno question: asks for a support talk) or
+    # "low" (a scale or number at or below debrief.welfare_threshold).
+    welfare: Literal["yes", "low"] | None = None
+
+    def text(self, locale: str) -> str:
+        return self.en if locale == "en" else self.sv
+
+    def option(self, key: str) -> DebriefOption | None:
+        return next((option for option in self.options if option.key == key), None)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DebriefQuestion:
+        keys = [option.key for option in self.options]
+        if self.type in ("choice", "multi"):
+            if not self.options:
+                raise ValueError(f"question {self.key!r}: a {self.type} question needs options")
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"question {self.key!r}: an option key is listed twice")
+        elif self.options:
+            raise ValueError(f"question {self.key!r}: only choice and multi questions have "
+                             "options")
+        if self.welfare == "yes" and self.type != "yesno":
+            raise ValueError(f"question {self.key!r}: welfare = \"yes\" needs type = \"yesno\"")
+        if self.welfare == "low" and self.type not in ("scale", "number"):
+            raise ValueError(f"question {self.key!r}: welfare = \"low\" needs type = \"scale\" "
+                             "or \"number\"")
+        return self
+
+
+def _options(*triples: tuple[str, str, str]) -> list[DebriefOption]:
+    return [DebriefOption(key=key, sv=sv, en=en) for key, sv, en in triples]
+
+
+# The shipped questionnaire, from what the groups follow up after every intervention (seeds):
+# time spent, people supported, the three kinds of support, referrals, what went well or could be
+# better, and how the support person is doing.
+DEFAULT_QUESTIONS = [
+    DebriefQuestion(key="hours", type="number", decimals=True, max=200,
+                    sv="Hur många timmar lade du på insatsen, resor inräknade?",
+                    en="How many hours did you spend on the intervention, travel included?"),
+    DebriefQuestion(key="affected", type="number",
+                    sv="Hur många drabbade gav du stöd?",
+                    en="How many affected people did you support?"),
+    DebriefQuestion(key="witnesses", type="number",
+                    sv="Hur många vittnen gav du stöd?",
+                    en="How many witnesses did you support?"),
+    DebriefQuestion(key="support", type="multi",
+                    sv="Vilket stöd gav du?", en="What kind of support did you give?",
+                    options=_options(("practical", "Praktiskt stöd", "Practical support"),
+                                     ("social", "Socialt stöd", "Social support"),
+                                     ("psychological", "Psykologiskt stöd",
+                                      "Psychological support"))),
+    DebriefQuestion(key="referrals", type="multi", required=False,
+                    sv="Förmedlade du kontakt vidare till någon av dessa?",
+                    en="Did you refer anyone on to one of these?",
+                    options=_options(("social_services", "Socialtjänsten", "Social services"),
+                                     ("church", "Kyrkan", "The church"),
+                                     ("health_care", "Vården", "Health care"),
+                                     ("police", "Polisen", "The police"),
+                                     ("other", "Annat", "Other"))),
+    DebriefQuestion(key="went_well", type="text", required=False,
+                    sv="Vad gick bra?", en="What went well?"),
+    DebriefQuestion(key="could_be_better", type="text", required=False,
+                    sv="Vad kunde ha gått bättre?", en="What could have gone better?"),
+    DebriefQuestion(key="wellbeing", type="scale", welfare="low",
+                    sv="Hur mår du själv efter insatsen? 1 = dåligt, 5 = bra.",
+                    en="How are you feeling yourself after the intervention? 1 = bad, 5 = good."),
+    DebriefQuestion(key="support_talk", type="yesno", welfare="yes",
+                    sv="Vill du ha ett stödsamtal med någon i ledningsgruppen?",
+                    en="Would you like a support talk with someone from the leadership?"),
+]
+# The gentle check-in some weeks later: "Hur mår du nu?"
+DEFAULT_FOLLOWUP_QUESTIONS = [
+    DebriefQuestion(key="wellbeing_now", type="scale", welfare="low",
+                    sv="Hur mår du nu? 1 = dåligt, 5 = bra.",
+                    en="How are you now? 1 = bad, 5 = good."),
+    DebriefQuestion(key="support_talk", type="yesno", welfare="yes",
+                    sv="Vill du prata med någon om insatsen?",
+                    en="Would you like to talk to someone about the intervention?"),
+]
+
+
+class DebriefSettings(_Section):
+    """After an intervention: the questionnaire, its reminder, and the check-in weeks later."""
+
+    enabled: bool = True
+    delay: Duration = timedelta(hours=2)  # from the close to the questionnaire
+    reminder_after: Duration = timedelta(hours=24)  # "0s": no reminder
+    followup_after: Duration = timedelta(weeks=4)  # "0s": no check-in
+    welfare_threshold: int = Field(default=2, ge=1, le=5)
+    exercises: bool = False  # also a questionnaire after an exercise
+    questions: list[DebriefQuestion] = DEFAULT_QUESTIONS
+    followup_questions: list[DebriefQuestion] = DEFAULT_FOLLOWUP_QUESTIONS
+
+    @field_validator("questions", "followup_questions")
+    @classmethod
+    def _unique_questions(cls, questions: list[DebriefQuestion]) -> list[DebriefQuestion]:
+        keys = [question.key for question in questions]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"question listed twice: {', '.join(duplicates)}")
+        return questions
+
+    def question_list(self, kind: str) -> list[DebriefQuestion]:
+        """The questions of a questionnaire kind: "debrief" or "followup"."""
+        return self.followup_questions if kind == "followup" else self.questions
+
+
 class EnrolmentSettings(_Section):
     invite_expires: Duration = timedelta(days=7)
 
@@ -247,6 +385,7 @@ class Settings(BaseSettings):
     organisation: OrganisationSettings = OrganisationSettings()
     areas: list[Area] = [Area(key="default", name="POSOM")]
     callout: CalloutSettings = CalloutSettings()
+    debrief: DebriefSettings = DebriefSettings()
     enrolment: EnrolmentSettings = EnrolmentSettings()
     storage: StorageSettings = StorageSettings()
     retention: RetentionSettings = RetentionSettings()

@@ -109,7 +109,8 @@ class Escalation:
                 "Call-out {code} is not staffed ({confirmed}/{needed}). Now also asking "
                 "{areas}: {count} more.").format(
                     code=activation.code, confirmed=counts.get("confirmed", 0),
-                    needed=activation.needed, areas=names, count=asked))
+                    needed=activation.needed, areas=names, count=asked),
+                activation=activation)
         self.wake_sender()
         return []
 
@@ -152,7 +153,7 @@ class Escalation:
                                      StatusAction(activation.id, "go").pack()))
             return (tuple(row),)
 
-        await self.outbound.tell_leaders(tx, now, text, buttons)
+        await self.outbound.tell_leaders(tx, now, text, buttons, activation=activation)
         await mark_unstaffed_alert(tx, activation.id, now)
         await append_audit(tx, now, "system", "escalation.unstaffed_alert", activation.id,
                            confirmed=counts.get("confirmed", 0), needed=activation.needed)

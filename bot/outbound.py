@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 import aiosqlite
@@ -23,6 +24,7 @@ from bot.render import (
     briefing_ended,
     briefing_message,
     location_message,
+    marked,
     request_message,
 )
 from storage import callouts as sql
@@ -110,7 +112,7 @@ class Outbound:
             return
         await enqueue(tx, chat_id=member.telegram_id, payload=encode(message), now=now,
                       ref=briefing_ref(request.id))
-        location = location_message(activation)
+        location = location_message(activation, self.t(member))
         if location is not None:
             await enqueue(tx, chat_id=member.telegram_id, payload=encode(location), now=now,
                           ref=location_ref(request.id))
@@ -140,18 +142,31 @@ class Outbound:
         return len(people)
 
     async def send(self, tx: Connection, member: Member, message: OutgoingMessage | str,
-                   now: datetime) -> None:
-        """Queues one urgent message to a member."""
+                   now: datetime, *, activation: Activation | None = None,
+                   ref: str | None = None) -> None:
+        """Queues one urgent message to a member ("ÖVNING" first when about an exercise)."""
         if isinstance(message, str):
             message = OutgoingMessage(message)
-        await enqueue(tx, chat_id=member.telegram_id, payload=encode(message), now=now)
+        if activation is not None and activation.exercise:
+            message = replace(message, text=marked(activation, self.t(member), message.text))
+        await enqueue(tx, chat_id=member.telegram_id, payload=encode(message), now=now, ref=ref)
+
+    async def edit(self, tx: Connection, member: Member, target_ref: str,
+                   message: OutgoingMessage, now: datetime, *,
+                   activation: Activation | None = None) -> None:
+        """Queues an edit of the message sent under `target_ref` (marked like `send`)."""
+        if activation is not None and activation.exercise:
+            message = replace(message, text=marked(activation, self.t(member), message.text))
+        await enqueue(tx, chat_id=member.telegram_id, payload=encode(message), now=now,
+                      op="edit", target_ref=target_ref)
 
     async def tell_leaders(self, tx: Connection, now: datetime,
                            text_for: Callable[[Translator], str],
                            buttons_for: Callable[[Translator], tuple[tuple[Button, ...], ...]]
-                           | None = None) -> None:
+                           | None = None, *, activation: Activation | None = None) -> None:
         """Queues a notice to every active leader, each in their own language."""
         for leader in await sql.leaders(tx):
             t = self.t(leader)
             buttons = buttons_for(t) if buttons_for else ()
-            await self.send(tx, leader, OutgoingMessage(text_for(t), buttons=buttons), now)
+            await self.send(tx, leader, OutgoingMessage(text_for(t), buttons=buttons), now,
+                            activation=activation)

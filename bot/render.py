@@ -23,7 +23,9 @@ __all__ = [
     "TeamMember",
     "answer_edit",
     "briefing_message",
+    "exercise_mark",
     "location_message",
+    "marked",
     "request_message",
 ]
 
@@ -73,6 +75,23 @@ def headline(settings: Settings, activation: Activation, t: Translator) -> str:
         area=area_name(settings, activation.area))
 
 
+def exercise_mark(t: Translator) -> str:
+    """"🔶 ÖVNING": the first line of every message about an exercise."""
+    # Translators: the first line of every message about an exercise (a drill, not a real call-out).
+    return "🔶 " + t.gettext("EXERCISE")
+
+
+def marked(activation: Activation, t: Translator, text: str) -> str:
+    """The text with "ÖVNING" as its first line when the activation is an exercise."""
+    return f"{exercise_mark(t)}\n{text}" if activation.exercise else text
+
+
+def listed_headline(settings: Settings, activation: Activation, t: Translator) -> str:
+    """The headline for a line in a list, "🔶 ÖVNING – " in front for an exercise."""
+    title = headline(settings, activation, t)
+    return f"{exercise_mark(t)} – {title}" if activation.exercise else title
+
+
 def request_message(settings: Settings, activation: Activation, request_id: int,
                     t: Translator, *, reminder: bool = False) -> OutgoingMessage:
     """The broadcast asking one volunteer: summary only, with [Ja, jag kan] [Nej]."""
@@ -90,7 +109,7 @@ def request_message(settings: Settings, activation: Activation, request_id: int,
     ])
     buttons = ((Button(t.gettext("Yes, I can"), Answer(request_id, True).pack()),
                 Button(t.gettext("No"), Answer(request_id, False).pack())),)
-    return OutgoingMessage(text, buttons=buttons)
+    return OutgoingMessage(marked(activation, t, text), buttons=buttons)
 
 
 def answer_edit(settings: Settings, activation: Activation, state: str, t: Translator, *,
@@ -109,7 +128,7 @@ def answer_edit(settings: Settings, activation: Activation, state: str, t: Trans
         "closed": t.gettext("The call-out is over – you are not needed. Thank you."),
     }
     body = texts[state].format(confirmed=confirmed, needed=activation.needed)
-    return OutgoingMessage(f"{title}\n{body}")
+    return OutgoingMessage(marked(activation, t, f"{title}\n{body}"))
 
 
 def hold_edit(settings: Settings, activation: Activation, wait: timedelta,
@@ -117,8 +136,8 @@ def hold_edit(settings: Settings, activation: Activation, wait: timedelta,
     """The held volunteer's request message: why they wait, and for how long at most."""
     body = t.gettext("Thank you! You hold the last place. We try to send a woman and a man "
                      "together and wait at most {duration} for that; then you are confirmed.")
-    return OutgoingMessage(f"{headline(settings, activation, t)}\n"
-                           f"{body.format(duration=t.duration(wait))}")
+    return OutgoingMessage(marked(activation, t, f"{headline(settings, activation, t)}\n"
+                                                 f"{body.format(duration=t.duration(wait))}"))
 
 
 def briefing_message(settings: Settings, activation: Activation, request: Request,
@@ -145,16 +164,25 @@ def briefing_message(settings: Settings, activation: Activation, request: Reques
                                          MissionAction(request.id, "arrived").pack())]
     actions.append(Button(t.gettext("Finished"), MissionAction(request.id, "finished").pack()))
     withdraw = Button(t.gettext("Can't go after all"), MissionAction(request.id, "withdraw").pack())
-    return OutgoingMessage("\n".join(lines), buttons=(tuple(actions), (withdraw,)))
+    return OutgoingMessage(marked(activation, t, "\n".join(lines)),
+                           buttons=(tuple(actions), (withdraw,)))
 
 
-def location_message(activation: Activation) -> OutgoingMessage | None:
-    """The location as a Telegram pin or venue, if the leader gave coordinates."""
+def location_message(activation: Activation,
+                     t: Translator | None = None) -> OutgoingMessage | None:
+    """The location as a Telegram pin or venue, if the leader gave coordinates.
+
+    For an exercise it is always a venue whose title starts with "ÖVNING", since a bare pin has
+    no text to mark.
+    """
     if activation.location_lat is None or activation.location_lon is None:
         return None
+    title, address = activation.location_title, activation.location_address
+    if activation.exercise and t is not None:
+        title = " – ".join(part for part in (exercise_mark(t), title) if part)
+        address = address or f"{activation.location_lat:.5f}, {activation.location_lon:.5f}"
     return OutgoingMessage(location=Location(activation.location_lat, activation.location_lon,
-                                             activation.location_title,
-                                             activation.location_address))
+                                             title, address))
 
 
 def briefing_ended(settings: Settings, activation: Activation, how: str,
@@ -165,8 +193,16 @@ def briefing_ended(settings: Settings, activation: Activation, how: str,
         "cancelled": t.gettext("Call-out {code} ({kind}) was cancelled. Thank you."),
         "withdrawn": t.gettext("You have left call-out {code} ({kind}). Thank you for telling us."),
     }
-    return OutgoingMessage(texts[how].format(code=activation.code,
-                                             kind=kind_label(settings, activation, t)))
+    return OutgoingMessage(marked(activation, t, texts[how].format(
+        code=activation.code, kind=kind_label(settings, activation, t))))
+
+
+def time_on_site(activation: Activation, requests: Sequence[Request]) -> timedelta | None:
+    """From the first [Framme] to the end of the intervention ([Avslutad] or /close)."""
+    arrivals = [request.arrived_at for request in requests if request.arrived_at]
+    if not arrivals or activation.closed_at is None:
+        return None
+    return max(activation.closed_at - min(arrivals), timedelta())
 
 
 def leader_notice(text: str) -> OutgoingMessage:
@@ -186,8 +222,9 @@ def status_overview(settings: Settings, rows: Sequence[tuple[Activation, dict[st
     if not rows:
         lines.append(t.gettext("No call-out is running."))
     for activation, counts, unreachable in rows:
-        line = t.gettext("{code} {kind}, {area}: {confirmed}/{needed} confirmed, {pending} "
-                         "waiting, {declined} no – {state}, {age}").format(
+        tag = exercise_mark(t) + " " if activation.exercise else ""
+        line = tag + t.gettext("{code} {kind}, {area}: {confirmed}/{needed} confirmed, {pending} "
+                               "waiting, {declined} no – {state}, {age}").format(
             code=activation.code, kind=kind_label(settings, activation, t),
             area=area_name(settings, activation.area), confirmed=counts.get("confirmed", 0),
             needed=activation.needed, pending=counts.get("pending", 0),
@@ -229,6 +266,10 @@ def status_detail(settings: Settings, activation: Activation,
     if ended:
         lines.append(t.gettext("Ended {time}, after {duration}.").format(
             time=t.short_datetime(ended, now), duration=t.duration(ended - activation.created_at)))
+    on_site = time_on_site(activation, [request for request, _ in people])
+    if on_site is not None:
+        lines.append(t.gettext("On site for {duration} (from Arrived to Finished).").format(
+            duration=t.duration(on_site)))
     if unreachable:
         lines.append(t.ngettext("{count} could not be reached", "{count} could not be reached",
                                 unreachable).format(count=unreachable))
@@ -262,4 +303,4 @@ def status_detail(settings: Settings, activation: Activation,
                     Button(t.gettext("Cancel call-out"),
                            StatusAction(activation.id, "cancel").pack())),
                    *hold_rows, tuple(last_row))
-    return OutgoingMessage("\n".join(lines), buttons=buttons)
+    return OutgoingMessage(marked(activation, t, "\n".join(lines)), buttons=buttons)

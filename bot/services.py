@@ -8,6 +8,7 @@ from bot.activation_dialogue import ActivationDialogue
 from bot.callout import CalloutService
 from bot.config import Settings
 from bot.deadlines import DeadlineRunner
+from bot.debrief_service import DebriefService
 from bot.enrolment import EnrolmentService
 from bot.outbox import OutboxSender
 from bot.privacy import PrivacyService
@@ -33,6 +34,7 @@ class Services:
     enrolment: EnrolmentService
     callouts: CalloutService
     activation: ActivationDialogue
+    debriefs: DebriefService
     sender: OutboxSender
     deadlines: DeadlineRunner
     privacy: PrivacyService
@@ -63,6 +65,8 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
     deadlines = DeadlineRunner(database, clock)
     deadlines.after_fire.append(sender.wake)
     callouts = CalloutService(settings, database, clock, sender.wake, deadlines)
+    debriefs = DebriefService(settings, database, clock, callouts.out, deadlines, sender.wake)
+    callouts.on_closed.append(debriefs.on_closed)
     sender.on_unreachable = callouts.mark_unreachable
     privacy = PrivacyService(settings, database, clock, deadlines)
     # Sensitive details are purged a retention period after a call-out ends, either way.
@@ -74,8 +78,8 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
-        activation=ActivationDialogue(settings, dialogues, callouts, clock), sender=sender,
-        deadlines=deadlines, privacy=privacy,
+        activation=ActivationDialogue(settings, dialogues, callouts, clock), debriefs=debriefs,
+        sender=sender, deadlines=deadlines, privacy=privacy,
         roster=RosterAdmin(settings, database, members, privacy, clock),
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
     )

@@ -11,6 +11,7 @@ from bot import callbacks
 from handlers.admin import AdminHandlers
 from handlers.callout import CalloutHandlers
 from handlers.common import Adapter
+from handlers.debrief import DebriefHandlers
 from handlers.enrolment import EnrolmentHandlers
 
 __all__ = ["Router"]
@@ -23,11 +24,13 @@ class Router(Adapter):
     """Sends each button press and typed text to the feature it belongs to."""
 
     def __init__(self, services, messenger, enrolment: EnrolmentHandlers,
-                 callout: CalloutHandlers, admin: AdminHandlers) -> None:
+                 callout: CalloutHandlers, admin: AdminHandlers,
+                 debrief: DebriefHandlers) -> None:
         super().__init__(services, messenger)
         self.enrolment = enrolment
         self.callout = callout
         self.admin = admin
+        self.debrief = debrief
 
     async def button(self, update: Update, context: Context) -> None:
         """Parses the callback data through the one codec and dispatches it."""
@@ -49,6 +52,8 @@ class Router(Adapter):
                 await self.enrolment.language_chosen(update, context, data)
             case callbacks.RemoveConfirm():
                 await self.admin.remove_confirm(update, context, data)
+            case callbacks.DebriefAction():
+                await self.debrief.press(update, context, data)
             case _:
                 t = self.t(update, None)
                 await self.toast(update, t.gettext("This button is no longer valid."))
@@ -61,6 +66,9 @@ class Router(Adapter):
         if member is None:
             return
         if await self.callout.dialogue_text(update, member):
+            return
+        # After the leader's /activate dialogue: a volunteer answering a questionnaire.
+        if await self.debrief.text(update, member):
             return
         t = self.t(update, member)
         await self.reply_text(update, t.gettext("I did not understand that. /help lists what "

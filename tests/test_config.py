@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, DebriefSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """
@@ -48,6 +48,8 @@ def test_example_config_loads() -> None:
         "suicide", "fire", "traffic", "sudden_death", "violence", "major_incident", "other"]
     assert settings.organisation.timezone == "Europe/Stockholm"
     assert settings.storage.path == Path("data/posom.db")
+    # The example spells out the shipped questionnaire: it must not drift from the defaults.
+    assert settings.debrief == DebriefSettings()
 
 
 def test_values_are_read_and_typed(tmp_path: Path) -> None:
@@ -96,6 +98,11 @@ def test_token_is_not_in_repr(tmp_path: Path) -> None:
         (GOOD.replace('bot_username = "@posom_bot"', 'bot_username = "@posom_bot"\n'
                       'webhook_url = "http://x.example/hook"'),
          "telegram.webhook_url: must start with https://"),
+        (GOOD + '\n[debrief]\ndelay = "after lunch"\n', "debrief.delay:"),
+        (GOOD + '\n[debrief]\nwelfare_treshold = 3\n', "debrief.welfare_treshold: unknown key"),
+        (GOOD + '\n[[debrief.questions]]\nkey = "mood"\ntype = "text"\nwelfare = "low"\n'
+                'sv = "Hur?"\nen = "How?"\n',
+         "debrief.questions.0: question 'mood': welfare = \"low\" needs type = \"scale\""),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, expected: str) -> None:
