@@ -23,10 +23,6 @@ __all__ = ["Database", "MigrationError"]
 logger = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-# Numbers taken by a branch not merged yet, so the next one can be written meanwhile (004: the
-# debrief questionnaire, issue 5). A database must never run a later migration without these:
-# remove a number here once its file is merged (harmless if forgotten: the file then exists).
-RESERVED = frozenset({4})
 
 
 class MigrationError(Exception):
@@ -42,8 +38,7 @@ def _migrations() -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort()
     numbers = [number for number, _, _ in found]
-    expected = sorted(set(numbers) | {n for n in RESERVED if n < max(numbers, default=0)})
-    if len(set(numbers)) != len(numbers) or expected != list(range(1, len(expected) + 1)):
+    if numbers != list(range(1, len(numbers) + 1)):
         raise MigrationError(f"migration numbers must run 1..n without gaps, found {numbers}")
     return found
 
