@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.debrief_service import DEBRIEF_KINDS
 from bot.i18n import translator
+from bot.privacy import PURGE
 from storage.callouts import NewActivation
 from tests.core_harness import add_member
 
@@ -32,8 +34,10 @@ async def test_close_plans_a_questionnaire_and_a_check_in_per_volunteer(core) ->
     services, messenger, clock = core
     activation = await staffed_and_closed(services)
     pending = await services.deadlines.store.pending()
+    # Besides the questionnaires, the close plans the retention purge (issue 6), 30 days on.
     assert sorted((d.kind, d.due_at - activation.closed_at) for d in pending) == [
         ("debrief", timedelta(hours=2)), ("debrief", timedelta(hours=2)),
+        (PURGE, timedelta(days=30)),
         ("welfare_followup", timedelta(weeks=4)), ("welfare_followup", timedelta(weeks=4))]
     first = next(d for d in pending if d.kind == "debrief")
     clock.advance(hours=2)
@@ -56,7 +60,10 @@ async def test_close_plans_a_questionnaire_and_a_check_in_per_volunteer(core) ->
 async def test_exercise_gets_figures_and_no_questionnaire(core) -> None:
     services, messenger, _ = core
     await staffed_and_closed(services, exercise=True)
-    assert await services.deadlines.store.pending() == []
+    # No questionnaire; only the retention purge (an exercise's briefing is purged too).
+    pending = await services.deadlines.store.pending()
+    assert [d.kind for d in pending if d.kind in DEBRIEF_KINDS] == []
+    assert [d.kind for d in pending] == [PURGE]
     await services.sender.start()
     await services.sender.drain()
     await services.sender.stop()
