@@ -41,6 +41,17 @@ EVENT_LABELS = {
     "escalation.wave": N_("wider circle asked"),
     "escalation.widened": N_("everyone asked on a leader's word"),
     "escalation.unstaffed_alert": N_("leaders alerted: not staffed"),
+    "activation.needed_lowered": N_("going with fewer than asked"),
+    "debrief.scheduled": N_("follow-up questions planned"),
+    "debrief.sent": N_("follow-up questions sent"),
+    "debrief.reminded": N_("follow-up reminder sent"),
+    "debrief.answered": N_("follow-up question answered"),
+    "debrief.retry": N_("follow-up answer not understood, asked again"),
+    "debrief.paused": N_("follow-up paused"),
+    "debrief.resumed": N_("follow-up continued"),
+    "debrief.done": N_("follow-up finished"),
+    "debrief.cancelled": N_("follow-up not sent: member no longer reachable"),
+    "debrief.welfare_alert": N_("leaders asked to get in touch (welfare)"),
 }
 
 Names = Callable[[int], Awaitable[str | None]]

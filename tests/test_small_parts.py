@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import callbacks
+from bot.audit_trail import EVENT_LABELS
 from bot.availability import parse_away
 from bot.durations import format_duration, parse_duration
 from bot.phone import normalise_phone
@@ -77,3 +80,14 @@ def test_callback_parse_refuses(data) -> None:
 def test_callback_too_long_is_refused_when_packing() -> None:
     with pytest.raises(ValueError):
         callbacks.EnrolChoice("area", "x" * 40 + "y" * 20).pack()
+
+
+def test_every_call_out_event_has_words_in_the_audit_trail() -> None:
+    """/audit CODE names each event of a call-out; a new event needs a label (and translations)."""
+    root = Path(__file__).resolve().parent.parent
+    source = "\n".join(path.read_text(encoding="utf-8")
+                       for folder in ("bot", "handlers") for path in (root / folder).rglob("*.py")
+                       if path.name != "audit_trail.py")
+    events = set(re.findall(r'"((?:activation|request|escalation|debrief)\.[a-z_]+)"', source))
+    assert {"activation.closed", "debrief.welfare_alert"} <= events
+    assert sorted(events - set(EVENT_LABELS)) == []
