@@ -11,10 +11,16 @@ here and tested without a database:
   median of an even count is the mean of the middle two; the 90th percentile is the nearest
   rank (the smallest time that at least 90 % of the interventions were staffed within).
 - **Volunteer hours (call-out)** are measured: from each confirmed volunteer's Yes to the close.
-  **Reported hours** come from the debriefs, when there are any.
+  **Reported hours** are the hours the volunteers wrote in their debriefs (None when nobody
+  answered that question).
+- **Debrief figures** come from the debrief questionnaires the volunteers finished after the
+  interventions (storage/debrief_stats.py says which answers count); exercises never count.
 - **People supported** per intervention are the largest number any volunteer of its team
   reported (both meet the same people), summed over the interventions; referrals and kinds of
   support are counted once per intervention.
+- **Welfare follow-ups** are the times the leaders were asked to get in touch with a volunteer
+  after an intervention (a low wellbeing or a wish for a support talk, in the debrief or in the
+  check-in weeks later), whether or not that questionnaire was finished.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from storage.debrief_stats import DebriefRow
+from storage.debrief_stats import SUPPORT_OPTIONS, DebriefRow, WelfareAlert
 from storage.reports import ActivationFacts, RequestFacts
 
 __all__ = [
@@ -43,7 +49,7 @@ __all__ = [
 
 YES_STATES = frozenset({"confirmed", "tentative", "reserve", "withdrawn", "released",
                         "stood_down"})
-SUPPORT_KINDS = ("practical", "social", "psychological")
+SUPPORT_KINDS = SUPPORT_OPTIONS
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -94,11 +100,11 @@ class Figures:
 
 @dataclass(frozen=True, slots=True)
 class DebriefFigures:
-    """What the debriefs of the interventions say."""
+    """What the debriefs of the interventions say (all zero before the first answer)."""
 
     interventions_with_answers: int
-    answers: int
-    reported_hours: float
+    answers: int  # finished debrief questionnaires
+    reported_hours: float | None  # None: no finished questionnaire answered the hours question
     affected: int
     witnesses: int
     support_kinds: dict[str, int]  # kind of support -> interventions where it was given
@@ -107,6 +113,7 @@ class DebriefFigures:
     support_talks: int  # volunteers who asked for a support talk
     low_wellbeing: int  # answers with wellbeing 1 or 2
     wellbeing_mean: float | None
+    welfare_followups: int = 0  # times the leaders were asked to get in touch
 
     @property
     def people_supported(self) -> int:
@@ -122,7 +129,7 @@ class AnnualReport:
     exercises: Figures
     cancelled: int
     running: int
-    debriefs: DebriefFigures | None  # None: there is no debrief data at all
+    debriefs: DebriefFigures
     kind_keys: tuple[str, ...] = field(default=())
     area_keys: tuple[str, ...] = field(default=())
 
@@ -187,7 +194,8 @@ def _figures(activations: list[ActivationFacts], requests: list[RequestFacts],
     )
 
 
-def _debrief_figures(rows: list[DebriefRow], intervention_ids: set[int]) -> DebriefFigures:
+def _debrief_figures(rows: Sequence[DebriefRow], alerts: Sequence[WelfareAlert],
+                     intervention_ids: set[int]) -> DebriefFigures:
     rows = [row for row in rows if row.activation_id in intervention_ids]
     teams: dict[int, list[DebriefRow]] = {}
     for row in rows:
@@ -203,10 +211,11 @@ def _debrief_figures(rows: list[DebriefRow], intervention_ids: set[int]) -> Debr
         referrals.update(keys)
         referral_interventions += bool(keys)
     wellbeing = [row.wellbeing for row in rows if row.wellbeing is not None]
+    hours = [row.hours for row in rows if row.hours is not None]
     return DebriefFigures(
         interventions_with_answers=len(teams),
         answers=len(rows),
-        reported_hours=round(sum(row.hours or 0 for row in rows), 2),
+        reported_hours=round(sum(hours), 2) if hours else None,
         affected=affected,
         witnesses=witnesses,
         support_kinds=kinds,
@@ -215,13 +224,16 @@ def _debrief_figures(rows: list[DebriefRow], intervention_ids: set[int]) -> Debr
         support_talks=sum(1 for row in rows if row.support_talk),
         low_wellbeing=sum(1 for value in wellbeing if value <= 2),
         wellbeing_mean=round(statistics.fmean(wellbeing), 2) if wellbeing else None,
+        welfare_followups=sum(1 for alert in alerts if alert.activation_id in intervention_ids),
     )
 
 
 def compute_report(settings: Settings, year: int, activations: list[ActivationFacts],
-                   requests: list[RequestFacts], debriefs: list[DebriefRow] | None,
-                   generated_at: datetime) -> AnnualReport:
-    """The year's figures from its activations, requests and (if any) debrief answers."""
+                   requests: list[RequestFacts], debriefs: Sequence[DebriefRow],
+                   generated_at: datetime, *,
+                   welfare_alerts: Sequence[WelfareAlert] = ()) -> AnnualReport:
+    """The year's figures from its activations, requests, finished debriefs and welfare
+    alerts."""
     interventions = [a for a in activations if not a.exercise and a.state == "closed"]
     exercises = [a for a in activations if a.exercise and a.state == "closed"]
     cancelled = sum(1 for a in activations if a.state == "cancelled" and not a.exercise)
@@ -234,8 +246,7 @@ def compute_report(settings: Settings, year: int, activations: list[ActivationFa
         exercises=_figures(exercises, requests, settings),
         cancelled=cancelled,
         running=running,
-        debriefs=(None if debriefs is None
-                  else _debrief_figures(debriefs, {a.id for a in interventions})),
+        debriefs=_debrief_figures(debriefs, welfare_alerts, {a.id for a in interventions}),
         kind_keys=tuple(kind.key for kind in settings.callout.kinds),
         area_keys=tuple(settings.area_keys),
         activations=len(activations),

@@ -27,9 +27,11 @@ from matplotlib.figure import Figure
 from bot.config import Settings
 from bot.i18n import N_, Translator
 from bot.report import AnnualReport, AnswerCounts, DebriefFigures, Figures
+from storage.debrief_stats import REPORT_QUESTIONS
 
 __all__ = ["csv_tables", "key_figures_text", "month_names", "render_html"]
 
+# Used when [debrief] no longer offers the option (the configured label is preferred).
 SUPPORT_LABELS = {
     "practical": N_("Practical support"),
     "social": N_("Social support"),
@@ -70,8 +72,19 @@ def _area_label(settings: Settings, key: str) -> str:
     return area.name if area else key
 
 
-def _number(value: float, t: Translator) -> str:
-    return format_decimal(value, format="#,##0.#", locale=t.locale)
+def _number(value: float | None, t: Translator) -> str:
+    return "–" if value is None else format_decimal(value, format="#,##0.#", locale=t.locale)
+
+
+def _option_label(settings: Settings, figure: str, key: str, labels: dict[str, str],
+                  t: Translator) -> str:
+    """An answer option as the volunteers saw it in [debrief], else the shipped label."""
+    question = next((question for question in settings.debrief.questions
+                     if question.key == REPORT_QUESTIONS[figure].key), None)
+    option = question.option(key) if question else None
+    if option is not None:
+        return option.label(t.locale)
+    return t.gettext(labels[key]) if key in labels else key
 
 
 def _share(value: float | None, t: Translator) -> str:
@@ -163,15 +176,19 @@ def _key_rows(report: AnnualReport, t: Translator) -> list[tuple[str, str]]:
          _duration(figures.time_to_staffed_p90, t)),
         (t.gettext("Answer rate (Yes or No)"), _share(figures.answers.answered_share, t)),
     ]
-    if report.debriefs is not None:
+    debriefs = report.debriefs
+    if debriefs.answers:
+        if debriefs.reported_hours is not None:
+            rows.append((t.gettext("Volunteer hours (reported in debriefs)"),
+                         _number(debriefs.reported_hours, t)))
         rows += [
-            (t.gettext("Volunteer hours (reported in debriefs)"),
-             _number(report.debriefs.reported_hours, t)),
-            (t.gettext("People supported"), str(report.debriefs.people_supported)),
-            (t.gettext("Interventions with a referral"),
-             str(report.debriefs.referral_interventions)),
-            (t.gettext("Support talks asked for"), str(report.debriefs.support_talks)),
+            (t.gettext("People supported"), str(debriefs.people_supported)),
+            (t.gettext("Interventions with a referral"), str(debriefs.referral_interventions)),
+            (t.gettext("Support talks asked for"), str(debriefs.support_talks)),
         ]
+    if debriefs.answers or debriefs.welfare_followups:
+        rows.append((t.gettext("Welfare follow-ups (leaders asked to get in touch)"),
+                     str(debriefs.welfare_followups)))
     return rows
 
 
@@ -212,15 +229,21 @@ def _figures_sections(report: AnnualReport, figures: Figures, settings: Settings
     return parts
 
 
-def _debrief_section(debriefs: DebriefFigures | None, t: Translator) -> list[str]:
+def _welfare_rows(debriefs: DebriefFigures, t: Translator) -> list[tuple[str, object]]:
+    return [(t.gettext("Welfare follow-ups (leaders asked to get in touch)"),
+             debriefs.welfare_followups)]
+
+
+def _debrief_section(debriefs: DebriefFigures, settings: Settings,
+                     t: Translator) -> list[str]:
     parts = [_h2(t.gettext("Follow-up (debriefs)"))]
-    if debriefs is None:
-        parts.append(_p(t.gettext("No debrief data: the debrief questionnaire is not in use in "
-                                  "this installation."), muted=True))
-        return parts
     if debriefs.answers == 0:
-        parts.append(_p(t.gettext("No debrief answers for this year's interventions."),
-                        muted=True))
+        parts.append(_p(t.gettext("No debrief answers yet: no support person has finished the "
+                                  "questionnaire after this year's interventions."), muted=True))
+        if debriefs.welfare_followups:
+            parts.append(_h2(t.gettext("Welfare of the support persons")))
+            parts.append(_table([t.gettext("Figure"), t.gettext("Value")],
+                                _welfare_rows(debriefs, t)))
         return parts
     parts.append(_table([t.gettext("Figure"), t.gettext("Value")], [
         (t.gettext("Debrief answers"), debriefs.answers),
@@ -232,19 +255,19 @@ def _debrief_section(debriefs: DebriefFigures | None, t: Translator) -> list[str
         (t.gettext("People supported"), debriefs.people_supported),
         (t.gettext("Interventions with a referral"), debriefs.referral_interventions),
     ]))
-    kinds = [(t.gettext(SUPPORT_LABELS[key]), count)
+    kinds = [(_option_label(settings, "support", key, SUPPORT_LABELS, t), count)
              for key, count in debriefs.support_kinds.items()]
     parts.append(_table([t.gettext("Support given"), t.gettext("Interventions")], kinds))
     if debriefs.referrals:
         parts.append(_table([t.gettext("Referred to"), t.gettext("Interventions")], [
-            (t.gettext(REFERRAL_LABELS[key]) if key in REFERRAL_LABELS else key, count)
+            (_option_label(settings, "referrals", key, REFERRAL_LABELS, t), count)
             for key, count in debriefs.referrals.items()]))
     parts.append(_h2(t.gettext("Welfare of the support persons")))
     parts.append(_table([t.gettext("Figure"), t.gettext("Value")], [
         (t.gettext("Support talks asked for"), debriefs.support_talks),
         (t.gettext("Answers with low wellbeing (1–2 of 5)"), debriefs.low_wellbeing),
-        (t.gettext("Average wellbeing (1–5)"),
-         "–" if debriefs.wellbeing_mean is None else _number(debriefs.wellbeing_mean, t)),
+        (t.gettext("Average wellbeing (1–5)"), _number(debriefs.wellbeing_mean, t)),
+        *_welfare_rows(debriefs, t),
     ]))
     return parts
 
@@ -296,7 +319,7 @@ def render_html(report: AnnualReport, settings: Settings, t: Translator) -> str:
     parts.append(_table([t.gettext("Figure"), t.gettext("Value")], _key_rows(report, t)))
     if report.interventions.count:
         parts += _figures_sections(report, report.interventions, settings, t)
-    parts += _debrief_section(report.debriefs, t)
+    parts += _debrief_section(report.debriefs, settings, t)
     parts += _exercise_section(report, settings, t)
     parts.append(_h2(t.gettext("How the figures are counted")) + "<ul>")
     for note in (
@@ -310,6 +333,10 @@ def render_html(report: AnnualReport, settings: Settings, t: Translator) -> str:
                   "of the intervention."),
         t.gettext("People supported per intervention are the highest number reported by its "
                   "team, since both support persons meet the same people."),
+        t.gettext("Debrief figures count the questionnaires the support persons finished after "
+                  "an intervention; one still in progress is not counted yet."),
+        t.gettext("Welfare follow-ups count every time the leaders were asked to get in touch "
+                  "with a support person, after the questionnaire or the check-in weeks later."),
     ):
         parts.append(f"<li>{html.escape(note)}</li>")
     parts.append("</ul></body></html>")
@@ -363,22 +390,20 @@ def csv_tables(report: AnnualReport) -> dict[str, str]:
         "exercises": _csv(("key", "value"), _figure_rows(report.exercises)),
     }
     debriefs = report.debriefs
-    if debriefs is None:
-        tables["debriefs"] = _csv(("key", "value"), [("available", 0)])
-    else:
-        rows: list[tuple[str, object]] = [
-            ("available", 1), ("answers", debriefs.answers),
-            ("interventions_with_answers", debriefs.interventions_with_answers),
-            ("reported_hours", debriefs.reported_hours), ("affected", debriefs.affected),
-            ("witnesses", debriefs.witnesses), ("people_supported", debriefs.people_supported),
-            ("referral_interventions", debriefs.referral_interventions),
-            ("support_talks", debriefs.support_talks),
-            ("low_wellbeing", debriefs.low_wellbeing),
-            ("wellbeing_mean", "" if debriefs.wellbeing_mean is None
-             else debriefs.wellbeing_mean)]
-        rows += [(f"support_{key}", count) for key, count in debriefs.support_kinds.items()]
-        rows += [(f"referral_{key}", count) for key, count in debriefs.referrals.items()]
-        tables["debriefs"] = _csv(("key", "value"), rows)
+    rows: list[tuple[str, object]] = [
+        ("answers", debriefs.answers),
+        ("interventions_with_answers", debriefs.interventions_with_answers),
+        ("reported_hours", "" if debriefs.reported_hours is None else debriefs.reported_hours),
+        ("affected", debriefs.affected), ("witnesses", debriefs.witnesses),
+        ("people_supported", debriefs.people_supported),
+        ("referral_interventions", debriefs.referral_interventions),
+        ("support_talks", debriefs.support_talks),
+        ("low_wellbeing", debriefs.low_wellbeing),
+        ("wellbeing_mean", "" if debriefs.wellbeing_mean is None else debriefs.wellbeing_mean),
+        ("welfare_followups", debriefs.welfare_followups)]
+    rows += [(f"support_{key}", count) for key, count in debriefs.support_kinds.items()]
+    rows += [(f"referral_{key}", count) for key, count in debriefs.referrals.items()]
+    tables["debriefs"] = _csv(("key", "value"), rows)
     return tables
 
 
@@ -391,7 +416,7 @@ def key_figures_text(report: AnnualReport, t: Translator) -> str:
     if report.is_empty:
         lines.append(t.gettext("No call-outs were recorded in {year}.").format(year=report.year))
     lines += [f"• {label}: {value}" for label, value in _key_rows(report, t)]
-    if report.debriefs is None:
-        lines.append(t.gettext("No debrief data."))
+    if report.debriefs.answers == 0:
+        lines.append(t.gettext("No debrief answers yet."))
     lines.append(t.gettext("The full report with charts is in the attached file."))
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from bot.report import AnnualReport, compute_report
 from bot.report_html import csv_tables, key_figures_text, render_html
 from storage.clock import Clock
 from storage.database import Database
-from storage.debrief_stats import debrief_rows
+from storage.debrief_stats import debrief_rows, welfare_alerts
 from storage.reports import ReportReads
 
 __all__ = ["FIRST_YEAR", "ReportFiles", "ReportService", "valid_year"]
@@ -56,7 +56,8 @@ class ReportService:
         """The year's figures (an empty year gives an empty report, not an error)."""
         return compute_report(self.settings, year, await self.reads.activations(year),
                               await self.reads.requests(year),
-                              await debrief_rows(self.db, year), self.clock())
+                              await debrief_rows(self.db, year), self.clock(),
+                              welfare_alerts=await welfare_alerts(self.db, year))
 
     async def build(self, year: int, locale: str) -> ReportFiles:
         """The report as HTML, CSV tables and chat text; charts drawn in a worker thread."""

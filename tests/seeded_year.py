@@ -83,19 +83,24 @@ def settings_overrides(tmp_path: Path) -> dict:
             "organisation": {"name": "POSOM Test", "duty_phone": "+46 54 100 00"}}
 
 
+def crew_telegram_id(area: str, index: int) -> int:
+    """The Telegram id of the area's crew member `index` (100, 101, … in CREW's order)."""
+    areas = list(CREW)
+    return 100 + sum(CREW[before] for before in areas[:areas.index(area)]) + index
+
+
 async def seed(services: Services, clock: ManualClock) -> dict[int, str]:
     """Plays PLAN through the call-out service; returns plan index -> activation code."""
     clock.now = PLAN[0].local - timedelta(days=1)
     leader = await add_member(services, 1, "Lena Ledare", role="leader", area="karlstad")
     crews = {}
-    next_id = 100
     for area, size in CREW.items():
         crews[area] = []
         for index in range(size):
+            telegram_id = crew_telegram_id(area, index)
             crews[area].append(await add_member(
-                services, next_id, f"{area.capitalize()} Stödperson {index}", area=area,
-                phone=f"+4670{next_id:07d}"))
-            next_id += 1
+                services, telegram_id, f"{area.capitalize()} Stödperson {index}", area=area,
+                phone=f"+4670{telegram_id:07d}"))
     t = translator("en")
     codes = {}
     for number, plan in enumerate(PLAN):

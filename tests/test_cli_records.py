@@ -116,7 +116,13 @@ async def test_archive_export_holds_everything_before_the_purge(seeded_file, tmp
     assert len(archive["activations"]) == len([p for p in PLAN if p.local.year == YEAR])
     assert archive["activations"][0]["briefing"].startswith("Hemligt: Villagatan 1,")
     assert {row["member_name"] for row in archive["requests"]} >= {"Karlstad Stödperson 0"}
-    assert archive["debriefs"] is None
+    # Every intervention's questionnaires (a debrief and a check-in per volunteer who went, none
+    # after exercises), planned and not answered yet.
+    went = sum(min(sum(1 for _, answer, _ in p.answers if answer == "y"), 2) for p in PLAN
+               if p.local.year == YEAR and p.end == "close" and not p.exercise)
+    assert sorted(row["kind"] for row in archive["debriefs"]) == ["debrief"] * went + [
+        "followup"] * went
+    assert all(row["answers"] == [] for row in archive["debriefs"])
     with sqlite3.connect(tmp_path / "posom.db") as connection:
         event = connection.execute("SELECT actor, event, detail FROM audit_log"
                                    " ORDER BY id DESC LIMIT 1").fetchone()

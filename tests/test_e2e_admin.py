@@ -42,7 +42,9 @@ async def test_report_in_chat_gives_key_figures_and_the_html(world) -> None:
     await leader.send(f"/report {year}")
     text = await leader.wait_for(f"Verksamhetsberättelse {year} – POSOM Test", timeout=20)
     assert "• Insatser: 1" in text.text and "• Utskickade stödpersoner: 2" in text.text
-    assert "Ingen debriefdata." in text.text
+    # The questionnaires are planned but not answered yet: said so, no zeros posing as figures.
+    assert "Inga svar på uppföljningen ännu." in text.text
+    assert "Människor som fått stöd" not in text.text
     document = await leader.wait_for(lambda m: m.document is not None, after=text, timeout=20)
     assert document.document.filename == f"report-{year}.html"
     assert document.caption == f"Verksamhetsberättelse {year}"
@@ -92,7 +94,10 @@ async def test_mydata_sends_a_volunteer_everything_held_about_them(world) -> Non
     assert "briefing" not in json.dumps(data["requests"])  # other people's details stay out
     assert "member.enrolled" not in {row["event"] for row in data["audit_log"]}
     assert "request.confirm" in {row["event"] for row in data["audit_log"]}
-    assert data["debriefs"] is None  # no debrief table in this installation
+    # Her questionnaires are planned (the debrief, the check-in weeks later), no answers yet.
+    assert [(row["activation"], row["kind"], row["state"], row["answers"])
+            for row in data["debriefs"]] == [(activation.code, "debrief", "scheduled", []),
+                                             (activation.code, "followup", "scheduled", [])]
 
 
 async def test_remove_erases_a_member_after_confirmation(world) -> None:

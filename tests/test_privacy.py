@@ -14,13 +14,31 @@ from bot.i18n import translator
 from bot.privacy import PURGE, PrivacyService
 from storage.callouts import NewActivation
 from tests.core_harness import add_member, open_core
+from tests.debrief_harness import SKIP, answer, send_questionnaire
 
 BRIEFING = "Storgatan 77 B, portkod 4417, fråga efter Eva Svensson 070-555 77 66"
 TITLE = "Villa Solbacken"
 ADDRESS = "Solbackevägen 9, Kil"
 FREE_TEXT = "Barnen var ensamma hemma, pappan omkom i olyckan"
+MORE_TEXT = "Grannen Kerstin tog hand om hunden"
 PURGED = ("Storgatan 77 B", "portkod 4417", "070-555 77 66", TITLE, ADDRESS, "Solbackev",
-          "pappan omkom")
+          "pappan omkom", "Grannen Kerstin")
+
+
+def debrief_answers(went_well=SKIP, could_be_better=SKIP, **changes) -> dict:
+    """A whole debrief questionnaire's answers: 2.5 hours, 3 affected, no support talk."""
+    return {"hours": 2.5, "affected": 3, "witnesses": 1, "support": ["practical"],
+            "referrals": SKIP, "went_well": went_well, "could_be_better": could_be_better,
+            "wellbeing": 4, "support_talk": False, **changes}
+
+
+async def text_answers(database) -> dict[tuple[int, str], str | None]:
+    """(member id, question) -> the stored free text, for every text question answered."""
+    rows = await database.fetch_all(
+        "SELECT d.member_id, x.question, x.text_value FROM debrief_answers AS x"
+        " JOIN debriefs AS d ON d.id = x.debrief_id"
+        " WHERE x.question IN ('went_well', 'could_be_better') AND x.skipped = 0")
+    return {(row[0], row[1]): row[2] for row in rows}
 
 
 def file_bytes(path: Path) -> bytes:
@@ -80,16 +98,15 @@ async def test_purge_removes_the_text_from_the_file_and_keeps_the_statistics(
     clock.advance(hours=2)
     await services.callouts.close(leader, activation.id)
     await services.sender.drain()
-    # The debrief table of issue 5, as storage/debrief_stats.py documents it, with free text.
-    async with database.transaction() as tx:
-        await tx.execute("CREATE TABLE debriefs (id INTEGER PRIMARY KEY, activation_id INTEGER,"
-                         " member_id INTEGER, answered_at TEXT, hours REAL, affected INTEGER,"
-                         " witnesses INTEGER, practical INTEGER, social INTEGER,"
-                         " psychological INTEGER, referrals TEXT, wellbeing INTEGER,"
-                         " support_talk INTEGER, free_text TEXT)")
-        await tx.execute("INSERT INTO debriefs (activation_id, member_id, answered_at, hours,"
-                         " affected, free_text) VALUES (?, ?, '2026-11-23T06:00:00.000000Z', 2.5,"
-                         " 3, ?)", (activation.id, anna.id, FREE_TEXT))
+    # Two hours later Anna gets the debrief and writes what she saw in its free-text answers.
+    clock.advance(hours=2)
+    requests = {member.id: request.id for request, member in
+                await services.callouts.reads.requests_with_members(activation.id)}
+    debrief = await send_questionnaire(services, requests[anna.id])
+    await answer(services, debrief.id, debrief_answers(FREE_TEXT, MORE_TEXT))
+    await services.sender.drain()
+    assert await text_answers(database) == {(anna.id, "went_well"): FREE_TEXT,
+                                            (anna.id, "could_be_better"): MORE_TEXT}
 
     deadline = next(d for d in await services.deadlines.store.pending() if d.kind == PURGE)
     closed = (await services.callouts.reads.by_id(activation.id)).closed_at
@@ -112,11 +129,13 @@ async def test_purge_removes_the_text_from_the_file_and_keeps_the_statistics(
     assert purged.location_address is None and purged.location_title is None
     assert purged.summary == "Brand i villa" and purged.state == "closed"
     assert purged.staffed_at is not None and purged.closed_at == closed
-    row = await database.fetch_one("SELECT free_text, hours, affected FROM debriefs")
-    assert tuple(row) == (None, 2.5, 3)  # the answer's numbers stay
+    assert await text_answers(database) == {(anna.id, "went_well"): None,
+                                            (anna.id, "could_be_better"): None}
     report = await services.reports.compute(purged.created_at.year)
     assert report.interventions.count == 1 and report.interventions.answers.yes == 2
-    assert report.debriefs.affected == 3
+    # The answer's figures stay.
+    assert report.debriefs.answers == 1 and report.debriefs.affected == 3
+    assert report.debriefs.reported_hours == 2.5
     events = [e.event for e in await services.audit.for_activation(activation.id)]
     assert events[-1] == "activation.purged"
     # Firing again (a restart re-arming the row) does nothing.
@@ -176,12 +195,21 @@ async def test_erasure_keeps_the_statistics_and_leaves_no_name_in_the_file(core_
     clock.advance(hours=1)
     await services.callouts.close(leader, activation.id)
     await services.sender.drain()
+    # Both answer the debrief with free text; Anna's answers ask for a support talk.
+    requests = {member.id: request.id for request, member in
+                await services.callouts.reads.requests_with_members(activation.id)}
+    for member, words in ((anna, FREE_TEXT), (bo, MORE_TEXT)):
+        debrief = await send_questionnaire(services, requests[member.id])
+        await answer(services, debrief.id,
+                     debrief_answers(words, support_talk=member is anna))
+    await services.sender.drain()
     before = await services.reports.compute(activation.created_at.year)
+    assert before.debriefs.answers == 2 and before.debriefs.welfare_followups == 1
     audit_before = await database.fetch_one("SELECT count(*) FROM audit_log")
     path = Path(database.path)
     await database.checkpoint()
-    assert found(file_bytes(path), ("Anna Andersson", anna.phone)) == ["Anna Andersson",
-                                                                       anna.phone]
+    secrets = ("Anna Andersson", anna.phone, "pappan omkom")
+    assert found(file_bytes(path), secrets) == list(secrets)
 
     erased = await services.privacy.erase(anna.id, actor=f"member:{leader.id}")
     assert erased.done
@@ -189,9 +217,13 @@ async def test_erasure_keeps_the_statistics_and_leaves_no_name_in_the_file(core_
     assert row["name"] == f"Raderad {anna.id}"  # the organisation's language: Swedish
     assert row["phone"] is None and row["telegram_id"] is None and row["status"] == "removed"
     assert await services.members.by_telegram_id(anna.telegram_id) is None
-    assert found(file_bytes(path), ("Anna Andersson", anna.phone)) == []
+    assert found(file_bytes(path), secrets) == []
+    # Her free text is emptied, Bo's stays; her answers' figures still count, anonymously.
+    assert await text_answers(database) == {(anna.id, "went_well"): None,
+                                            (bo.id, "went_well"): MORE_TEXT}
     after = await services.reports.compute(activation.created_at.year)
     assert after.interventions == before.interventions  # the statistics still count her
+    assert after.debriefs == before.debriefs
     audit_after = await database.fetch_one("SELECT count(*) FROM audit_log")
     assert audit_after[0] == audit_before[0] + 1
     last = await database.fetch_one("SELECT event, detail FROM audit_log ORDER BY id DESC")
