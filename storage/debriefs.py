@@ -170,14 +170,21 @@ async def save_progress(connection: Connection, debrief: Debrief) -> None:
 async def save_answer(connection: Connection, debrief_id: int, question: str, *,
                       value: Any = None, text: str | None = None, skipped: bool = False,
                       now: datetime) -> None:
-    """Stores (or replaces) the answer to one question."""
+    """Stores (or replaces) the answer to one question.
+
+    Free text given after the activation's retention purge is not kept: the purge ran once and
+    would never empty it (storage.debrief_stats.purge_debrief_free_text).
+    """
     await connection.execute(
         "INSERT INTO debrief_answers (debrief_id, question, value, text_value, skipped,"
-        " answered_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (debrief_id, question) DO UPDATE"
+        " answered_at) VALUES (?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM debriefs AS d"
+        " JOIN activations AS a ON a.id = d.activation_id WHERE d.id = ?"
+        " AND a.purged_at IS NOT NULL) THEN NULL ELSE ? END, ?, ?)"
+        " ON CONFLICT (debrief_id, question) DO UPDATE"
         " SET value = excluded.value, text_value = excluded.text_value,"
         " skipped = excluded.skipped, answered_at = excluded.answered_at",
-        (debrief_id, question, None if value is None else json.dumps(value), text, int(skipped),
-         to_db(now)),
+        (debrief_id, question, None if value is None else json.dumps(value), debrief_id, text,
+         int(skipped), to_db(now)),
     )
 
 

@@ -92,7 +92,7 @@ async def test_purge_removes_the_text_from_the_file_and_keeps_the_statistics(
         core_on_file, tmp_path) -> None:
     services, messenger, clock = core_on_file
     database = services.database
-    leader, anna, _, activation = await staffed_call_out(services, clock)
+    leader, anna, bo, activation = await staffed_call_out(services, clock)
     await services.sender.drain()
     assert BRIEFING in messenger.everything_seen_by(anna.telegram_id)
     clock.advance(hours=2)
@@ -141,6 +141,13 @@ async def test_purge_removes_the_text_from_the_file_and_keeps_the_statistics(
     # Firing again (a restart re-arming the row) does nothing.
     await services.deadlines.fire(deadline.id)
     assert [e.event for e in await services.audit.for_activation(activation.id)] == events
+    # Bo answers his questionnaire only after the purge: his free text is not kept at all.
+    late = await send_questionnaire(services, requests[bo.id])
+    await answer(services, late.id, debrief_answers("Sent svar efter gallringen"))
+    assert (await text_answers(database))[(bo.id, "went_well")] is None
+    await database.checkpoint()
+    assert found(file_bytes(path), ("Sent svar efter gallringen",)) == []
+    assert (await services.reports.compute(purged.created_at.year)).debriefs.answers == 2
 
 
 async def test_purge_periods_follow_each_municipalitys_decision(core_on_file) -> None:
