@@ -87,7 +87,7 @@ def read_pick(question: DebriefQuestion, value: str) -> Reading | None:
     if question.type == "choice":
         return Given(value) if question.option(value) else None
     if question.type == "scale":
-        return Given(int(value)) if value.isdigit() and int(value) in SCALE else None
+        return Given(int(value)) if value.isdecimal() and int(value) in SCALE else None
     if question.type == "yesno" and value in ("y", "n"):
         return Given(value == "y")
     return None
@@ -128,7 +128,7 @@ def read_typed(question: DebriefQuestion, text: str) -> Reading:
     if question.type == "number":
         return _read_number(question, stripped)
     if question.type == "scale":
-        if lowered.isdigit() and int(lowered) in SCALE:
+        if lowered.isdecimal() and int(lowered) in SCALE:  # isdigit() lets "²" through
             return Given(int(lowered))
         return Retry("scale")
     if question.type == "yesno":

@@ -25,7 +25,7 @@ FIRST_YEAR = 2000
 
 def valid_year(text: str, current: int) -> int | None:
     """A report year from text (2000 .. next year), else None."""
-    if not text.isdigit() or len(text) != 4:
+    if not text.isdecimal() or len(text) != 4:  # isdigit() lets "²" through to int()
         return None
     year = int(text)
     return year if FIRST_YEAR <= year <= current + 1 else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -85,6 +85,8 @@ def test_typed_answers(question, text, expected) -> None:
 
 
 @given(st.text(max_size=50))
+@example("²")  # a digit to str.isdigit(), not to int()
+@example("٣")  # Arabic-Indic three: a decimal digit int() reads
 def test_any_typed_text_is_read_or_explained(text: str) -> None:
     for question in (*DEFAULT_QUESTIONS, PLACE):
         reading = read_typed(question, text)

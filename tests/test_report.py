@@ -17,6 +17,7 @@ import pytest
 from bot.config import DEFAULT_QUESTIONS
 from bot.i18n import translator
 from bot.report_html import csv_tables, key_figures_text, render_html
+from bot.report_service import valid_year
 from storage.debrief_stats import REPORT_QUESTIONS, SUPPORT_OPTIONS
 from storage.debriefs import insert_debrief, save_answer, save_progress
 from tests.debrief_harness import SKIP, answer, send_questionnaire
@@ -62,6 +63,12 @@ async def seeded(tmp_path):
     finally:
         await services.stop()
         await services.database.close()
+
+
+def test_report_years_are_read_without_surprises() -> None:
+    assert valid_year("2025", 2025) == 2025 and valid_year("2026", 2025) == 2026
+    for text in ("2027", "1999", "²²²²", "20x5", "025", " 2025"):
+        assert valid_year(text, 2025) is None, text
 
 
 def test_the_fixture_is_a_realistic_year() -> None:
