@@ -82,7 +82,7 @@ class ActivationDialogue:
         if choice.step == "area" and self.settings.area(choice.value):
             data["area"] = choice.value
             return await self._next(leader, dialogue, t)
-        if choice.step == "needed" and choice.value.isdigit() and 1 <= int(choice.value) <= 20:
+        if choice.step == "needed" and choice.value.isdecimal() and 1 <= int(choice.value) <= 20:
             data["needed"] = int(choice.value)
             return await self._next(leader, dialogue, t)
         if choice.step == "location" and choice.value == "skip":
@@ -100,7 +100,7 @@ class ActivationDialogue:
             raise LookupError("no /activate dialogue")
         data, value = dialogue.data, text.strip()
         if dialogue.step == "needed":
-            if not value.isdigit() or not 1 <= int(value) <= 20:
+            if not value.isdecimal() or not 1 <= int(value) <= 20:
                 return DialogueReply([OutgoingMessage(t.gettext(
                     "Please give a number from 1 to 20.")), self._question(dialogue, t)])
             data["needed"] = int(value)

@@ -65,7 +65,7 @@ def year_bounds(year: int, timezone: ZoneInfo) -> tuple[datetime, datetime]:
 async def describe_actor(actor: str, name_of: Names, t: Translator) -> str:
     """'member:12' as the member's (current) name; the system and the command line by role."""
     kind, _, ident = actor.partition(":")
-    if kind == "member" and ident.isdigit():
+    if kind == "member" and ident.isdecimal():
         name = await name_of(int(ident))
         return name or actor
     if actor == "system":

@@ -42,7 +42,7 @@ class Answer:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> Answer | None:
-        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("y", "n"):
+        if len(parts) == 2 and parts[0].isdecimal() and parts[1] in ("y", "n"):
             return cls(int(parts[0]), parts[1] == "y")
         return None
 
@@ -63,7 +63,7 @@ class MissionAction:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> MissionAction | None:
-        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("arrived", "finished",
+        if len(parts) == 2 and parts[0].isdecimal() and parts[1] in ("arrived", "finished",
                                                                     "withdraw"):
             return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
         return None
@@ -81,7 +81,7 @@ class HoldAction:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> HoldAction | None:
-        if len(parts) == 1 and parts[0].isdigit():
+        if len(parts) == 1 and parts[0].isdecimal():
             return cls(int(parts[0]))
         return None
 
@@ -99,7 +99,7 @@ class StatusAction:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> StatusAction | None:
-        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("close", "cancel",
+        if len(parts) == 2 and parts[0].isdecimal() and parts[1] in ("close", "cancel",
                                                                     "cancel_yes", "refresh",
                                                                     "widen", "go"):
             return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
@@ -158,7 +158,7 @@ class DebriefAction:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> DebriefAction | None:
-        if len(parts) not in (3, 4) or not (parts[0].isdigit() and parts[1].isdigit()):
+        if len(parts) not in (3, 4) or not (parts[0].isdecimal() and parts[1].isdecimal()):
             return None
         if parts[2] not in _DEBRIEF_VERBS:
             return None
@@ -195,7 +195,7 @@ class RemoveConfirm:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> RemoveConfirm | None:
-        if len(parts) == 1 and parts[0].isdigit():
+        if len(parts) == 1 and parts[0].isdecimal():
             return cls(int(parts[0]))
         return None
 

@@ -269,7 +269,7 @@ async def _roster_remove(settings: Settings, who: str) -> int:
     try:
         members = MemberStore(database)
         member = None
-        if who.isdigit() and len(who) < 7:
+        if who.isdecimal() and len(who) < 7:
             member = await members.by_id(int(who))
         else:
             try:

@@ -24,6 +24,6 @@ def normalise_phone(raw: str, country_code: str = "46") -> str:
     else:
         # Telegram sends shared contacts without the plus sign: "46701234567".
         digits = compact
-    if not digits.isdigit() or not 8 <= len(digits) <= 15:
+    if not (digits.isascii() and digits.isdigit()) or not 8 <= len(digits) <= 15:
         raise ValueError(f"not a phone number: {raw!r}")
     return "+" + digits

@@ -102,7 +102,7 @@ class AdminHandlers(Adapter):
             await self.reply(update, roster_messages(self.services.settings, members, t))
             return
         verb = ROSTER_VERBS.get(args[0].lower())
-        if verb is None or len(args) != 2 or not args[1].isdigit():
+        if verb is None or len(args) != 2 or not args[1].isdecimal():
             await self.reply_text(update, t.gettext(
                 "Usage: /roster, or /roster pause|resume|leader|volunteer ID"))
             return
@@ -144,7 +144,7 @@ class AdminHandlers(Adapter):
             return
         t = self.t(update, leader)
         args = context.args or []
-        if len(args) != 1 or not args[0].isdigit():
+        if len(args) != 1 or not args[0].isdecimal():
             await self.reply_text(update, t.gettext("Usage: /remove ID (the number in "
                                                     "/roster)"))
             return

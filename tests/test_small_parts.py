@@ -91,3 +91,13 @@ def test_every_call_out_event_has_words_in_the_audit_trail() -> None:
     events = set(re.findall(r'"((?:activation|request|escalation|debrief)\.[a-z_]+)"', source))
     assert {"activation.closed", "debrief.welfare_alert"} <= events
     assert sorted(events - set(EVENT_LABELS)) == []
+
+
+@pytest.mark.parametrize("data", ["a1:²:y", "m1:1²:arrived", "h1:³", "s1:²:close"])
+def test_callback_parse_refuses_digit_lookalikes(data) -> None:
+    assert callbacks.parse(data) is None
+
+
+def test_phone_refuses_digit_lookalikes() -> None:
+    with pytest.raises(ValueError):
+        normalise_phone("070²234567")
