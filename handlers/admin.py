@@ -77,11 +77,8 @@ class AdminHandlers(Adapter):
         if not context.args:
             await self.reply_text(update, t.gettext("Usage: /audit CODE"))
             return
-        code = context.args[0].strip()
-        activation = await self.services.callouts.reads.by_code(code)
+        activation = await self.activation_from_args(update, leader, context.args)
         if activation is None:
-            await self.reply_text(update, t.gettext("There is no call-out {code}.").format(
-                code=code))
             return
         entries = await self.services.audit.for_activation(activation.id)
         title = t.gettext("Audit trail – {headline}").format(
@@ -193,9 +190,8 @@ class AdminHandlers(Adapter):
 
     async def mydata(self, update: Update, context: Context) -> None:
         """/mydata: everything the bot holds about the person, as a file."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         t = self.t(update, member)
         document = await self.services.privacy.my_data(member)

@@ -91,7 +91,7 @@ class CalloutHandlers(Adapter):
             await self.reply(update, [await self._volunteer_status(update, member)])
             return
         if context.args:
-            activation = await self._activation_from_args(update, member, context.args)
+            activation = await self.activation_from_args(update, member, context.args)
             if activation is not None:
                 await self.reply(update, [await self._detail(update, member, activation)])
             return
@@ -131,16 +131,6 @@ class CalloutHandlers(Adapter):
         if not assignments:
             lines.append(t.gettext("You have no assignment right now."))
         return OutgoingMessage("\n".join(lines))
-
-    async def _activation_from_args(self, update: Update, member: Member,
-                                    args: list[str]) -> Activation | None:
-        code = args[0].strip()
-        activation = await self.services.callouts.reads.by_code(code)
-        if activation is None:
-            t = self.t(update, member)
-            await self.reply_text(update, t.gettext("There is no call-out {code}.").format(
-                code=code))
-        return activation
 
     async def status_action(self, update: Update, context: Context,
                             action: StatusAction) -> None:
@@ -196,7 +186,7 @@ class CalloutHandlers(Adapter):
         if not context.args:
             await self.reply_text(update, self.t(update, leader).gettext("Usage: /close CODE"))
             return
-        activation = await self._activation_from_args(update, leader, context.args)
+        activation = await self.activation_from_args(update, leader, context.args)
         if activation is not None:
             result = await self.services.callouts.close(leader, activation.id)
             await self.reply_text(update, result.text)
@@ -219,7 +209,7 @@ class CalloutHandlers(Adapter):
         if not member.is_leader:
             await self.reply_text(update, t.gettext("Only leaders can do that. See /help."))
             return
-        activation = await self._activation_from_args(update, member, context.args)
+        activation = await self.activation_from_args(update, member, context.args)
         if activation is not None:
             result = await self.services.callouts.cancel(member, activation.id)
             await self.reply_text(update, result.text)

@@ -13,7 +13,7 @@ from bot.messages import OutgoingMessage
 from bot.people import Person, translator_for
 from bot.services import Services
 from handlers.telegram_messenger import TelegramMessenger
-from storage.models import Member
+from storage.models import Activation, Member
 
 __all__ = ["Adapter", "person_of"]
 
@@ -86,6 +86,17 @@ class Adapter:
             await self.toast(update, text)
         else:
             await self.reply_text(update, text)
+
+    async def activation_from_args(self, update: Update, member: Member,
+                                   args: list[str]) -> Activation | None:
+        """The activation named by the command's first argument, or a reply that none is."""
+        code = args[0].strip()
+        activation = await self.services.callouts.reads.by_code(code)
+        if activation is None:
+            t = self.t(update, member)
+            await self.reply_text(update, t.gettext("There is no call-out {code}.").format(
+                code=code))
+        return activation
 
     async def member_or_refuse(self, update: Update) -> Member | None:
         """Returns the member; an unknown person gets the one polite line instead."""

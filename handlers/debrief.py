@@ -31,9 +31,8 @@ class DebriefHandlers(Adapter):
 
     async def debrief(self, update: Update, context: Context) -> None:
         """/debrief [CODE]: a leader's follow-up view, or a volunteer's unfinished questions."""
-        member = await self.member_of(update)
+        member = await self.member_or_refuse(update)
         if member is None:
-            await self.refuse_unknown(update)
             return
         t = self.t(update, member)
         if not member.is_leader:
@@ -44,10 +43,7 @@ class DebriefHandlers(Adapter):
         if not context.args:
             await self.reply(update, [await self.services.debriefs.year(t)])
             return
-        code = context.args[0].strip()
-        activation = await self.services.callouts.reads.by_code(code)
+        activation = await self.activation_from_args(update, member, context.args)
         if activation is None:
-            await self.reply_text(update, t.gettext("There is no call-out {code}.").format(
-                code=code))
             return
         await self.reply(update, await self.services.debriefs.summary(activation, t))
