@@ -31,11 +31,11 @@ from handlers.admin import AdminHandlers
 from handlers.callout import CalloutHandlers
 from handlers.debrief import DebriefHandlers
 from handlers.enrolment import EnrolmentHandlers
-from handlers.menus import Menus
 from handlers.routing import Router
-from handlers.telegram_messenger import TelegramMessenger
 from storage.clock import Clock, system_clock
 from storage.database import Database
+from transports.telegram.menus import Menus
+from transports.telegram.messenger import TelegramMessenger
 
 __all__ = ["BotRuntime", "check_token"]
 

@@ -133,12 +133,12 @@ def main(argv: list[str] | None = None) -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        from bot.demo import run_demo
+        from sandbox.demo import run_demo
 
         configure_logging(logging.WARNING)
         return asyncio.run(run_demo(args.lang))
     if args.command == "bench":
-        from bot.bench import run_bench
+        from sandbox.bench import run_bench
 
         configure_logging(logging.WARNING)
         return run_bench(args)
@@ -171,7 +171,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _year(settings: Settings, text: str) -> int:
     from datetime import UTC, datetime
 
-    from bot.report_service import FIRST_YEAR, valid_year
+    from bot.records.service import FIRST_YEAR, valid_year
 
     current = datetime.now(UTC).astimezone(settings.organisation.tz).year
     year = valid_year(text.strip(), current)
@@ -199,7 +199,7 @@ def _write(path: Path, content: bytes) -> None:
 
 
 async def _report(settings: Settings, year: int, out: Path, lang: str | None) -> int:
-    from bot.report_service import ReportService
+    from bot.records.service import ReportService
     from storage.clock import system_clock
     from storage.database import Database
 
@@ -221,7 +221,7 @@ async def _report(settings: Settings, year: int, out: Path, lang: str | None) ->
 
 
 async def _audit_export(settings: Settings, year: int, out: Path | None) -> int:
-    from bot.audit_trail import audit_csv, year_bounds
+    from bot.records.audit_trail import audit_csv, year_bounds
     from storage.audit import AuditReads
     from storage.database import Database
 
@@ -239,7 +239,7 @@ async def _audit_export(settings: Settings, year: int, out: Path | None) -> int:
 
 async def _archive_export(settings: Settings, year: int, out: Path | None) -> int:
     from bot.deadlines import DeadlineRunner
-    from bot.privacy import PrivacyService
+    from bot.people.privacy import PrivacyService
     from storage.clock import system_clock
     from storage.database import Database
 
@@ -259,8 +259,8 @@ async def _archive_export(settings: Settings, year: int, out: Path | None) -> in
 
 async def _roster_remove(settings: Settings, who: str) -> int:
     from bot.deadlines import DeadlineRunner
-    from bot.phone import normalise_phone
-    from bot.privacy import PrivacyService
+    from bot.people.phone import normalise_phone
+    from bot.people.privacy import PrivacyService
     from storage.clock import system_clock
     from storage.database import Database
     from storage.members import MemberStore
@@ -358,7 +358,7 @@ def _redacted(text: str, settings: Settings) -> str:
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.enrolment import EnrolmentService
+    from bot.people.enrolment import EnrolmentService
     from storage.clock import system_clock
     from storage.database import Database
     from storage.dialogues import DialogueStore
@@ -391,7 +391,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _roster_import(settings: Settings, path: Path) -> int:
-    from bot.roster import RosterError, read_roster
+    from bot.people.roster import RosterError, read_roster
     from storage.clock import system_clock
     from storage.database import Database
     from storage.members import MemberStore

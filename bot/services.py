@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.activation_dialogue import ActivationDialogue
-from bot.callout import CalloutService
+from bot.callout.dialogue import ActivationDialogue
+from bot.callout.service import CalloutService
 from bot.config import Settings
 from bot.deadlines import DeadlineRunner
-from bot.debrief_service import DebriefService
-from bot.enrolment import EnrolmentService
-from bot.outbox import OutboxSender
-from bot.privacy import PrivacyService
-from bot.report_service import ReportService
-from bot.roster_admin import RosterAdmin
+from bot.debrief.service import DebriefService
+from bot.delivery.sender import OutboxSender
+from bot.people.enrolment import EnrolmentService
+from bot.people.privacy import PrivacyService
+from bot.people.roster_admin import RosterAdmin
+from bot.records.service import ReportService
 from storage.audit import AuditReads
 from storage.clock import Clock
 from storage.database import Database

@@ -8,17 +8,17 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.audit_trail import audit_messages
-from bot.callbacks import RemoveConfirm
-from bot.enrolment import ROLE_LABELS
+from bot.callout.render import headline
+from bot.choices import RemoveConfirm
+from bot.delivery.messages import Button, Document, OutgoingMessage
 from bot.i18n import Translator
-from bot.messages import Button, Document, OutgoingMessage
-from bot.render import headline
-from bot.report_service import valid_year
-from bot.roster_admin import roster_messages
+from bot.people.enrolment import ROLE_LABELS
+from bot.people.roster_admin import roster_messages
+from bot.records.audit_trail import audit_messages
+from bot.records.service import valid_year
 from handlers.common import Adapter
-from handlers.menus import Menus
 from storage.models import Member
+from transports.telegram.menus import Menus
 
 __all__ = ["AdminHandlers"]
 

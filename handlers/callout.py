@@ -6,10 +6,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.availability import parse_away
-from bot.callbacks import ActivateChoice, Answer, HoldAction, MissionAction, StatusAction
-from bot.messages import Button, OutgoingMessage
-from bot.render import status_detail, status_overview
+from bot.callout.render import status_detail, status_overview
+from bot.choices import ActivateChoice, Answer, HoldAction, MissionAction, StatusAction
+from bot.delivery.messages import Button, OutgoingMessage
+from bot.people.availability import parse_away
 from handlers.common import Adapter
 from storage.models import Activation, Member
 

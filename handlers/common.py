@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from telegram import Update
 from telegram.error import BadRequest
 
+from bot.delivery.messages import OutgoingMessage
 from bot.i18n import Translator
-from bot.messages import OutgoingMessage
-from bot.people import Person, translator_for
+from bot.people.persons import Person, translator_for
 from bot.services import Services
-from handlers.telegram_messenger import TelegramMessenger
 from storage.models import Activation, Member
+from transports.telegram.messenger import TelegramMessenger
 
 __all__ = ["Adapter", "person_of"]
 

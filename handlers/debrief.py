@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.callbacks import DebriefAction
+from bot.choices import DebriefAction
 from handlers.common import Adapter
 from storage.models import Member
 

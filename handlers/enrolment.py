@@ -5,15 +5,15 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.callbacks import EnrolChoice, LanguageChoice
-from bot.commands import help_text
+from bot.callout.render import area_name
+from bot.choices import EnrolChoice, LanguageChoice
+from bot.delivery.messages import Button, OutgoingMessage
 from bot.durations import parse_duration
-from bot.enrolment import GENDER_LABELS, ROLE_LABELS, EnrolmentResult
-from bot.messages import Button, OutgoingMessage
-from bot.people import translator_for
-from bot.render import area_name
+from bot.people.enrolment import GENDER_LABELS, ROLE_LABELS, EnrolmentResult
+from bot.people.persons import translator_for
+from handlers.commands import help_text
 from handlers.common import Adapter, person_of
-from handlers.menus import Menus
+from transports.telegram.menus import Menus
 
 __all__ = ["EnrolmentHandlers"]
 

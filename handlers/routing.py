@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import callbacks
+from bot import choices
 from handlers.admin import AdminHandlers
 from handlers.callout import CalloutHandlers
 from handlers.common import Adapter
@@ -34,25 +34,25 @@ class Router(Adapter):
 
     async def button(self, update: Update, context: Context) -> None:
         """Parses the callback data through the one codec and dispatches it."""
-        data = callbacks.parse(update.callback_query.data)
+        data = choices.parse(update.callback_query.data)
         match data:
-            case callbacks.Answer():
+            case choices.Answer():
                 await self.callout.answer(update, context, data)
-            case callbacks.MissionAction():
+            case choices.MissionAction():
                 await self.callout.mission(update, context, data)
-            case callbacks.HoldAction():
+            case choices.HoldAction():
                 await self.callout.hold_action(update, context, data)
-            case callbacks.StatusAction():
+            case choices.StatusAction():
                 await self.callout.status_action(update, context, data)
-            case callbacks.ActivateChoice():
+            case choices.ActivateChoice():
                 await self.callout.activate_choice(update, context, data)
-            case callbacks.EnrolChoice():
+            case choices.EnrolChoice():
                 await self.enrolment.choice(update, context, data)
-            case callbacks.LanguageChoice():
+            case choices.LanguageChoice():
                 await self.enrolment.language_chosen(update, context, data)
-            case callbacks.RemoveConfirm():
+            case choices.RemoveConfirm():
                 await self.admin.remove_confirm(update, context, data)
-            case callbacks.DebriefAction():
+            case choices.DebriefAction():
                 await self.debrief.press(update, context, data)
             case _:
                 t = self.t(update, None)

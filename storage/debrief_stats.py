@@ -4,7 +4,7 @@ export, erasure and the retention purge.
 The shape is storage/migrations/004_debrief.sql: one `debriefs` row per questionnaire (kind
 'debrief' some hours after the close, 'followup' weeks later) and one `debrief_answers` row per
 question answered, keyed by the question's key. storage.debriefs.save_answer writes `value` as
-JSON, as bot.debrief reads it from the volunteer:
+JSON, as bot.debrief.rules reads it from the volunteer:
 
     number   3 or 2.5                    scale    1 .. 5
     yesno    true / false                choice   "option_key"

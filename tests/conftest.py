@@ -59,7 +59,7 @@ async def core(tmp_path: Path) -> AsyncIterator:
 @pytest.fixture
 async def fake() -> AsyncIterator:
     """The project's fake Telegram Bot API server on a free loopback port."""
-    from bot.fake_telegram import FakeTelegram
+    from sandbox.fake_telegram import FakeTelegram
     from tests.e2e import TOKEN
 
     server = FakeTelegram(token=TOKEN, bot_username="posom_test_bot")

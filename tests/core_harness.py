@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import Area, Settings
-from bot.messages import OutgoingMessage
+from bot.delivery.messages import OutgoingMessage
 from bot.services import Services, build_services
 from storage.database import Database
 from storage.members import NewMember

@@ -8,8 +8,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 
-from bot.callbacks import DebriefAction
-from bot.debrief import current_question
+from bot.choices import DebriefAction
+from bot.debrief.rules import current_question
 from bot.i18n import translator
 from storage.debriefs import Debrief, debrief_by_id, debrief_by_request
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.app import BotRuntime
 from bot.config import Area, Settings
-from bot.fake_telegram import FakePerson, FakeTelegram
 from bot.services import Services
+from sandbox.fake_telegram import FakePerson, FakeTelegram
 from storage.members import NewMember
 from storage.models import Member
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.debrief_service import DEBRIEF_KINDS
+from bot.debrief.service import DEBRIEF_KINDS
 from bot.i18n import translator
-from bot.privacy import PURGE
+from bot.people.privacy import PURGE
 from storage.callouts import NewActivation
 from tests.core_harness import add_member
 

@@ -10,8 +10,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot import callbacks
-from bot.callbacks import DebriefAction
+from bot import choices
+from bot.callout.render import location_message, marked
+from bot.choices import DebriefAction
 from bot.config import (
     DEFAULT_FOLLOWUP_QUESTIONS,
     DEFAULT_QUESTIONS,
@@ -19,7 +20,8 @@ from bot.config import (
     DebriefSettings,
     Settings,
 )
-from bot.debrief import (
+from bot.debrief.render import summary_messages, welfare_alert
+from bot.debrief.rules import (
     Given,
     Retry,
     current_question,
@@ -31,9 +33,7 @@ from bot.debrief import (
     toggle,
     triggers_welfare,
 )
-from bot.debrief_render import summary_messages, welfare_alert
 from bot.i18n import translator
-from bot.render import location_message, marked
 from storage.debriefs import Answer, Debrief, Figures
 from storage.models import Activation, Member
 
@@ -139,9 +139,9 @@ def test_codec_round_trip_and_limits() -> None:
     for action in (DebriefAction(1, 0, "p"), DebriefAction(987654321, 12, "v", "social_services"),
                    DebriefAction(5, 3, "off", "psychological"), DebriefAction(5, 3, "r")):
         packed = action.pack()
-        assert len(packed.encode()) <= 64 and callbacks.parse(packed) == action
+        assert len(packed.encode()) <= 64 and choices.parse(packed) == action
     for bad in ("d1:1:x:v", "d1:1:2:zz", "d1:1:2:v:a b", "d1:1", "d1:1:2:v:x:y"):
-        assert callbacks.parse(bad) is None
+        assert choices.parse(bad) is None
 
 
 @pytest.mark.parametrize(("question", "problem"), [

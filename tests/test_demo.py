@@ -6,7 +6,7 @@ import io
 import subprocess
 import sys
 
-from bot.demo import run_demo
+from sandbox.demo import run_demo
 
 
 async def test_demo_in_swedish_shows_the_whole_call_out() -> None:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.commands import COMMANDS
+from handlers.commands import COMMANDS
 from tests.test_e2e_callout import crew, issue
 
 

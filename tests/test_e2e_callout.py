@@ -200,7 +200,7 @@ async def test_press_on_a_closed_call_out_gets_a_clear_answer(world) -> None:
     await anna.wait_for("You are going")
     await world.services.callouts.close(await world.member(1), activation.id)
     await world.settle()
-    from bot.fake_telegram import ChatMessage
+    from sandbox.fake_telegram import ChatMessage
 
     stale = ChatMessage(message_id=old_request.message_id, chat_id=cia.user_id, date=0,
                         kind="text", text="old", inline_markup={"inline_keyboard": [[

@@ -8,8 +8,8 @@ import asyncio
 import logging
 
 from bot.config import DEFAULT_QUESTIONS
-from bot.debrief_service import DEBRIEF_KINDS
-from bot.fake_telegram import ChatMessage
+from bot.debrief.service import DEBRIEF_KINDS
+from sandbox.fake_telegram import ChatMessage
 from storage.callouts import NewActivation
 from tests.e2e import running_world
 

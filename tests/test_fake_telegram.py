@@ -38,7 +38,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.fake_telegram import FakeTelegram
+from sandbox.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import translator
-from bot.privacy import PURGE, PrivacyService
+from bot.people.privacy import PURGE, PrivacyService
 from storage.callouts import NewActivation
 from tests.core_harness import add_member, open_core
 from tests.debrief_harness import SKIP, answer, send_questionnaire

@@ -16,8 +16,8 @@ import pytest
 
 from bot.config import DEFAULT_QUESTIONS
 from bot.i18n import translator
-from bot.report_html import csv_tables, key_figures_text, render_html
-from bot.report_service import valid_year
+from bot.records.report_html import csv_tables, key_figures_text, render_html
+from bot.records.service import valid_year
 from storage.debrief_stats import REPORT_QUESTIONS, SUPPORT_OPTIONS
 from storage.debriefs import insert_debrief, save_answer, save_progress
 from tests.debrief_harness import SKIP, answer, send_questionnaire

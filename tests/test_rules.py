@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rules import Verdict, decide_answer, decide_withdraw
+from bot.callout.rules import Verdict, decide_answer, decide_withdraw
 
 
 def test_yes_confirms_until_full_then_reserve() -> None:

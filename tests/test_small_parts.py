@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import callbacks
-from bot.audit_trail import EVENT_LABELS
-from bot.availability import parse_away
+from bot import choices
 from bot.durations import format_duration, parse_duration
-from bot.phone import normalise_phone
+from bot.people.availability import parse_away
+from bot.people.phone import normalise_phone
+from bot.records.audit_trail import EVENT_LABELS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -60,26 +60,26 @@ def test_away_duration_and_date() -> None:
 
 
 @pytest.mark.parametrize("value", [
-    callbacks.Answer(123456789, True), callbacks.Answer(1, False),
-    callbacks.MissionAction(77, "withdraw"), callbacks.StatusAction(5, "cancel_yes"),
-    callbacks.EnrolChoice("area", "hammaro"), callbacks.ActivateChoice("kind", "sudden_death"),
-    callbacks.LanguageChoice("auto"),
+    choices.Answer(123456789, True), choices.Answer(1, False),
+    choices.MissionAction(77, "withdraw"), choices.StatusAction(5, "cancel_yes"),
+    choices.EnrolChoice("area", "hammaro"), choices.ActivateChoice("kind", "sudden_death"),
+    choices.LanguageChoice("auto"),
 ])
 def test_callback_round_trip(value) -> None:
     packed = value.pack()
     assert len(packed.encode()) <= 64
-    assert callbacks.parse(packed) == value
+    assert choices.parse(packed) == value
 
 
 @pytest.mark.parametrize("data", [None, "", "zz:1:y", "a1:x:y", "a1:1:maybe", "a1:1",
                                   "m1:1:explode", "l1:de", "e1:a b:c"])
 def test_callback_parse_refuses(data) -> None:
-    assert callbacks.parse(data) is None
+    assert choices.parse(data) is None
 
 
 def test_callback_too_long_is_refused_when_packing() -> None:
     with pytest.raises(ValueError):
-        callbacks.EnrolChoice("area", "x" * 40 + "y" * 20).pack()
+        choices.EnrolChoice("area", "x" * 40 + "y" * 20).pack()
 
 
 def test_every_call_out_event_has_words_in_the_audit_trail() -> None:
@@ -95,7 +95,7 @@ def test_every_call_out_event_has_words_in_the_audit_trail() -> None:
 
 @pytest.mark.parametrize("data", ["a1:²:y", "m1:1²:arrived", "h1:³", "s1:²:close"])
 def test_callback_parse_refuses_digit_lookalikes(data) -> None:
-    assert callbacks.parse(data) is None
+    assert choices.parse(data) is None
 
 
 def test_phone_refuses_digit_lookalikes() -> None:

@@ -1,0 +1,257 @@
+"""The leader's /activate dialogue: kind (or [Övning] first) → area → people needed → summary →
+briefing → location → preview with [Skicka larm] / [Avbryt]. Kept in the database step by step
+(storage.dialogues), so a restart in the middle does not lose what the leader has typed. Once
+[Övning] is chosen, every question, the preview and the call-out itself say "ÖVNING" first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.callout.render import area_name, exercise_mark
+from bot.callout.service import CalloutService, Issued
+from bot.choices import ActivateChoice
+from bot.config import Settings
+from bot.delivery.messages import Button, OutgoingMessage
+from bot.i18n import Translator
+from bot.people.persons import translator_for
+from storage.callouts import NewActivation
+from storage.clock import Clock
+from storage.dialogues import Dialogue, DialogueStore
+from storage.models import Member
+
+__all__ = ["ActivationDialogue", "DialogueReply"]
+
+KIND = "activate"
+# Values of the kind step's exercise toggle: a kind key cannot contain "-", so no clash.
+EXERCISE_ON, EXERCISE_OFF = "ex-on", "ex-off"
+MAX_SUMMARY = 300
+MAX_BRIEFING = 2500
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueReply:
+    messages: list[OutgoingMessage]
+    issued: Issued | None = None
+
+
+class ActivationDialogue:
+    """Walks a leader through a new activation."""
+
+    def __init__(self, settings: Settings, dialogues: DialogueStore, callouts: CalloutService,
+                 clock: Clock) -> None:
+        self.settings = settings
+        self.dialogues = dialogues
+        self.callouts = callouts
+        self.clock = clock
+
+    async def begin(self, leader: Member) -> DialogueReply:
+        """Starts (or restarts) the dialogue at the first question."""
+        dialogue = Dialogue(leader.telegram_id, KIND, "kind", {})
+        await self.dialogues.save(dialogue, self.clock())
+        return DialogueReply([self._question(dialogue, translator_for(self.settings, leader))])
+
+    async def is_active(self, telegram_id: int) -> bool:
+        """True while this person has an /activate dialogue open."""
+        dialogue = await self.dialogues.get(telegram_id)
+        return dialogue is not None and dialogue.kind == KIND
+
+    async def abort(self, leader: Member) -> DialogueReply:
+        """Drops the dialogue; nothing was sent."""
+        await self.dialogues.end(leader.telegram_id)
+        t = translator_for(self.settings, leader)
+        return DialogueReply([OutgoingMessage(t.gettext("Cancelled. No call-out was sent."),
+                                              remove_keyboard=True)])
+
+    async def choose(self, leader: Member, choice: ActivateChoice) -> DialogueReply:
+        """Takes a button press in the dialogue."""
+        t = translator_for(self.settings, leader)
+        dialogue = await self.dialogues.get(leader.telegram_id)
+        if choice.value == "abort" and dialogue is not None and dialogue.kind == KIND:
+            return await self.abort(leader)
+        if dialogue is None or dialogue.kind != KIND or dialogue.step != choice.step:
+            return DialogueReply([OutgoingMessage(t.gettext(
+                "That button belongs to an earlier step. Please answer the latest question."))])
+        data = dialogue.data
+        if choice.step == "kind" and choice.value in (EXERCISE_ON, EXERCISE_OFF):
+            data["exercise"] = choice.value == EXERCISE_ON
+            return await self._next(leader, dialogue, t)
+        if choice.step == "kind" and self.settings.callout.kind(choice.value):
+            data["kind"] = choice.value
+            return await self._next(leader, dialogue, t)
+        if choice.step == "area" and self.settings.area(choice.value):
+            data["area"] = choice.value
+            return await self._next(leader, dialogue, t)
+        if choice.step == "needed" and choice.value.isdecimal() and 1 <= int(choice.value) <= 20:
+            data["needed"] = int(choice.value)
+            return await self._next(leader, dialogue, t)
+        if choice.step == "location" and choice.value == "skip":
+            data["location_done"] = True
+            return await self._next(leader, dialogue, t)
+        if choice.step == "preview" and choice.value == "send":
+            return await self._send(leader, dialogue, t)
+        return DialogueReply([self._question(dialogue, t)])
+
+    async def text(self, leader: Member, text: str) -> DialogueReply:
+        """Takes a typed answer (number, summary, briefing, or an address)."""
+        t = translator_for(self.settings, leader)
+        dialogue = await self.dialogues.get(leader.telegram_id)
+        if dialogue is None or dialogue.kind != KIND:
+            raise LookupError("no /activate dialogue")
+        data, value = dialogue.data, text.strip()
+        if dialogue.step == "needed":
+            if not value.isdecimal() or not 1 <= int(value) <= 20:
+                return DialogueReply([OutgoingMessage(t.gettext(
+                    "Please give a number from 1 to 20.")), self._question(dialogue, t)])
+            data["needed"] = int(value)
+        elif dialogue.step == "summary":
+            if not value or len(value) > MAX_SUMMARY:
+                return DialogueReply([OutgoingMessage(t.gettext(
+                    "Please write a short summary (at most {count} characters).").format(
+                        count=MAX_SUMMARY))])
+            data["summary"] = value
+        elif dialogue.step == "briefing":
+            if not value or len(value) > MAX_BRIEFING:
+                return DialogueReply([OutgoingMessage(t.gettext(
+                    "Please write the briefing (at most {count} characters).").format(
+                        count=MAX_BRIEFING))])
+            data["briefing"] = value
+        elif dialogue.step == "location":
+            data["address"] = value[:300]
+            data["location_done"] = True
+        else:
+            return DialogueReply([OutgoingMessage(t.gettext(
+                "Please use the buttons to answer.")), self._question(dialogue, t)])
+        return await self._next(leader, dialogue, t)
+
+    async def location(self, leader: Member, latitude: float, longitude: float,
+                       title: str | None = None, address: str | None = None) -> DialogueReply:
+        """Takes a shared location pin or venue at the location step."""
+        t = translator_for(self.settings, leader)
+        dialogue = await self.dialogues.get(leader.telegram_id)
+        if dialogue is None or dialogue.kind != KIND or dialogue.step != "location":
+            return DialogueReply([OutgoingMessage(t.gettext(
+                "A location is only needed at the location step of /activate."))])
+        dialogue.data.update(lat=latitude, lon=longitude, location_done=True)
+        if title:
+            dialogue.data["title"] = title
+        if address:
+            dialogue.data["address"] = address
+        return await self._next(leader, dialogue, t)
+
+    async def _next(self, leader: Member, dialogue: Dialogue, t: Translator) -> DialogueReply:
+        dialogue.step = self._missing_step(dialogue)
+        await self.dialogues.save(dialogue, self.clock())
+        return DialogueReply([self._question(dialogue, t)])
+
+    def _missing_step(self, dialogue: Dialogue) -> str:
+        data = dialogue.data
+        if "kind" not in data:
+            return "kind"
+        if "area" not in data:
+            if len(self.settings.areas) == 1:
+                data["area"] = self.settings.areas[0].key
+            else:
+                return "area"
+        if "needed" not in data:
+            return "needed"
+        if "summary" not in data:
+            return "summary"
+        if "briefing" not in data:
+            return "briefing"
+        if not data.get("location_done"):
+            return "location"
+        return "preview"
+
+    def _question(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
+        message = self._unmarked_question(dialogue, t)
+        if dialogue.data.get("exercise"):
+            return OutgoingMessage(f"{exercise_mark(t)}\n{message.text}", buttons=message.buttons)
+        return message
+
+    def _unmarked_question(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
+        step = dialogue.step
+        abort = (Button(t.gettext("Cancel"), ActivateChoice(step, "abort").pack()),)
+        if step == "kind":
+            kinds = [Button(kind.label(t.locale), ActivateChoice("kind", kind.key).pack())
+                     for kind in self.settings.callout.kinds]
+            rows = tuple(tuple(kinds[i:i + 2]) for i in range(0, len(kinds), 2))
+            if dialogue.data.get("exercise"):
+                toggle = Button(t.gettext("Real call-out, not an exercise"),
+                                ActivateChoice("kind", EXERCISE_OFF).pack())
+                return OutgoingMessage(t.gettext("New exercise. What is the scenario?"),
+                                       buttons=(*rows, (toggle,), abort))
+            toggle = Button("🔶 " + t.gettext("Exercise"),
+                            ActivateChoice("kind", EXERCISE_ON).pack())
+            return OutgoingMessage(t.gettext("New call-out. What has happened?"),
+                                   buttons=(*rows, (toggle,), abort))
+        if step == "area":
+            areas = [Button(area.name, ActivateChoice("area", area.key).pack())
+                     for area in self.settings.areas]
+            rows = tuple(tuple(areas[i:i + 3]) for i in range(0, len(areas), 3))
+            return OutgoingMessage(t.gettext("Where?"), buttons=(*rows, abort))
+        if step == "needed":
+            default = self.settings.callout.needed
+            choices = sorted({1, 2, 3, 4, default})
+            row = tuple(Button(f"{n} ✓" if n == default else str(n),
+                               ActivateChoice("needed", str(n)).pack()) for n in choices)
+            return OutgoingMessage(t.gettext("How many support persons are needed? Press a "
+                                             "number or write one."), buttons=(row, abort))
+        if step == "summary":
+            return OutgoingMessage(t.gettext(
+                "Write a short summary that is sent to everyone asked, e.g. “Fire in a house, "
+                "family needs support”. No names or addresses here."), buttons=(abort,))
+        if step == "briefing":
+            return OutgoingMessage(t.gettext(
+                "Write the briefing for those who go: address, contact person on site, what "
+                "happened. Only the confirmed support persons will see it."), buttons=(abort,))
+        if step == "location":
+            skip = Button(t.gettext("No location"), ActivateChoice("location", "skip").pack())
+            return OutgoingMessage(t.gettext(
+                "Share the location (📎 → Location), write a meeting place, or skip."),
+                buttons=((skip,), abort))
+        return self._preview(dialogue, t)
+
+    def _preview(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
+        data = dialogue.data
+        kind = self.settings.callout.kind(data["kind"])
+        place = ", ".join(part for part in (data.get("title"), data.get("address")) if part)
+        if data.get("lat") is not None:
+            place = (place + " " if place else "") + f"📍 {data['lat']:.5f}, {data['lon']:.5f}"
+        lines = [
+            t.gettext("Check the call-out before it is sent:"),
+            t.gettext("Kind: {kind}").format(kind=kind.label(t.locale) if kind else data["kind"]),
+            t.gettext("Area: {area}").format(area=area_name(self.settings, data["area"])),
+            t.gettext("Needed: {count}").format(count=data["needed"]),
+            t.gettext("Summary (to everyone asked): {text}").format(text=data["summary"]),
+            t.gettext("Briefing (only to the confirmed): {text}").format(text=data["briefing"]),
+            t.gettext("Place: {place}").format(place=place or "–"),
+        ]
+        send = t.gettext("Send exercise") if data.get("exercise") else t.gettext("Send call-out")
+        buttons = ((Button(send, ActivateChoice("preview", "send").pack()),
+                    Button(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),)
+        return OutgoingMessage("\n".join(lines), buttons=buttons)
+
+    async def _send(self, leader: Member, dialogue: Dialogue, t: Translator) -> DialogueReply:
+        # Taking the dialogue is atomic: a double press on [Skicka larm] sends one call-out.
+        taken = await self.dialogues.take(leader.telegram_id, KIND, "preview")
+        if taken is None:
+            return DialogueReply([OutgoingMessage(t.gettext("This call-out was already sent."))])
+        data = taken.data
+        draft = NewActivation(
+            kind=data["kind"], area=data["area"], needed=int(data["needed"]),
+            summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
+            location_lon=data.get("lon"), location_title=data.get("title"),
+            location_address=data.get("address"), exercise=bool(data.get("exercise")))
+        issued = await self.callouts.issue(leader, draft)
+        text = t.ngettext("Call-out {code} sent to {count} support person.",
+                          "Call-out {code} sent to {count} support persons.",
+                          issued.asked).format(code=issued.activation.code, count=issued.asked)
+        if issued.asked == 0:
+            text += "\n⚠️ " + t.gettext("Nobody in {area} is available right now!").format(
+                area=area_name(self.settings, issued.activation.area))
+        text += "\n" + t.gettext("Follow it with /status {code}.").format(
+            code=issued.activation.code)
+        if issued.activation.exercise:
+            text = f"{exercise_mark(t)}\n{text}"
+        return DialogueReply([OutgoingMessage(text)], issued=issued)

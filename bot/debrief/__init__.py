@@ -1,0 +1,1 @@
+"""After the intervention: the questionnaire's rules, its service and its renderers."""

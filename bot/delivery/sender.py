@@ -1,0 +1,214 @@
+"""The outbox sender: delivers what state changes owe people, urgent lane first.
+
+Rows are written by the call-out service in the same transaction as the change. Workers claim the
+most urgent due row (briefings, alerts and edits before the broadcast fan-out), deliver it through
+the Messenger port and record Telegram's message id. Expected delivery failures have names
+(bot.delivery.messenger); a 429 waits the time Telegram asks, a network failure retries with
+backoff, a person who blocked the bot is marked unreachable and the rest goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from bot.delivery.messages import Button, Document, Location, OutgoingMessage
+from bot.delivery.messenger import (
+    DeliveryError,
+    MessageGone,
+    Messenger,
+    NotModified,
+    RetryLater,
+    TransientFailure,
+    Unreachable,
+)
+from storage.clock import Clock
+from storage.outbox import OutboxRow, OutboxStore
+
+__all__ = ["OutboxSender", "decode", "encode"]
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_CAP = timedelta(minutes=2)
+EDIT_WAIT = timedelta(milliseconds=300)
+
+
+def encode(message: OutgoingMessage) -> str:
+    """Serialises a message for the outbox table."""
+    data: dict = {"text": message.text}
+    if message.buttons:
+        data["buttons"] = [[[button.text, button.data] for button in row]
+                           for row in message.buttons]
+    if message.keyboard:
+        data["keyboard"] = [list(row) for row in message.keyboard]
+    if message.contact_button:
+        data["contact_button"] = message.contact_button
+    if message.remove_keyboard:
+        data["remove_keyboard"] = True
+    if message.location:
+        location = message.location
+        data["location"] = [location.latitude, location.longitude, location.title,
+                            location.address]
+    if message.document:
+        document = message.document
+        data["document"] = [document.filename, base64.b64encode(document.content).decode(),
+                            document.caption]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def decode(payload: str) -> OutgoingMessage:
+    """Reads a message written by encode."""
+    data = json.loads(payload)
+    location = Location(*data["location"]) if "location" in data else None
+    document = None
+    if "document" in data:
+        filename, content, caption = data["document"]
+        document = Document(filename, base64.b64decode(content), caption)
+    return OutgoingMessage(
+        text=data.get("text", ""),
+        buttons=tuple(tuple(Button(text, callback) for text, callback in row)
+                      for row in data.get("buttons", ())),
+        keyboard=tuple(tuple(row) for row in data.get("keyboard", ())),
+        contact_button=data.get("contact_button"),
+        remove_keyboard=data.get("remove_keyboard", False),
+        location=location,
+        document=document,
+    )
+
+
+class OutboxSender:
+    """Drains the outbox with a few concurrent workers (one message in flight per chat)."""
+
+    def __init__(self, store: OutboxStore, messenger: Messenger, clock: Clock, *,
+                 on_unreachable: Callable[[int], Awaitable[None]] | None = None,
+                 on_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
+                 workers: int = 8, idle_poll: float = 1.0) -> None:
+        self.store = store
+        self.messenger = messenger
+        self.clock = clock
+        self.on_unreachable = on_unreachable
+        self.on_sent = on_sent
+        self.worker_count = workers
+        self.idle_poll = idle_poll
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._idle = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tells the workers new rows were committed."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Puts crash-interrupted rows back and starts the workers."""
+        released = await self.store.release_in_flight()
+        if released:
+            logger.warning("outbox: %d message(s) interrupted by a restart will be sent again",
+                           released)
+        self._tasks = [asyncio.create_task(self._work(index), name=f"outbox-{index}")
+                       for index in range(self.worker_count)]
+        self.wake()
+
+    async def stop(self) -> None:
+        """Stops the workers; rows they had claimed are released at the next start."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def drain(self, limit: float = 30.0) -> None:
+        """Waits until nothing is pending or in flight (for tests, the demo and shutdown)."""
+        async with asyncio.timeout(limit):
+            while await self.store.pending_count():
+                self.wake()
+                await asyncio.sleep(0.02)
+
+    async def _work(self, index: int) -> None:
+        while True:
+            try:
+                row = await self.store.claim_next(self.clock())
+            except Exception:
+                logger.exception("outbox: claiming failed")
+                await asyncio.sleep(self.idle_poll)
+                continue
+            if row is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.idle_poll):
+                        await self._wake.wait()
+                continue
+            # Other workers may have idled while this one was busy: let one of them look too.
+            self._wake.set()
+            await self._deliver(row)
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        now = self.clock()
+        try:
+            if row.op == "send":
+                message_id = await self.messenger.send(row.chat_id, decode(row.payload))
+                await self.store.mark_sent(row.id, message_id, self.clock())
+            elif row.target_ref is None:
+                # The row names the message itself (e.g. the request a reminder replaces).
+                message_id = json.loads(row.payload)["message_id"]
+                await self.messenger.delete(row.chat_id, message_id)
+                await self.store.mark_sent(row.id, message_id, self.clock())
+            else:
+                where, message_id = await self.store.target_of(row.target_ref)
+                if where == "waiting":
+                    # The message to change is still on its way; come back shortly.
+                    await self.store.retry_later(row.id, now + EDIT_WAIT, None,
+                                                 count_attempt=False)
+                    return
+                if where == "gone" or message_id is None:
+                    await self.store.mark_done(row.id, "skipped", "nothing to edit")
+                    return
+                if row.op == "edit":
+                    await self.messenger.edit(row.chat_id, message_id, decode(row.payload))
+                else:
+                    await self.messenger.delete(row.chat_id, message_id)
+                await self.store.mark_sent(row.id, message_id, self.clock())
+        except RetryLater as exc:
+            logger.warning("outbox: flood control, retrying row %d in %.1fs", row.id, exc.seconds)
+            await self.store.retry_later(row.id, now + timedelta(seconds=exc.seconds), str(exc),
+                                         count_attempt=False)
+            return
+        except NotModified:
+            await self.store.mark_sent(row.id, None, self.clock())
+            return
+        except MessageGone as exc:
+            await self.store.mark_done(row.id, "skipped", str(exc))
+            return
+        except Unreachable as exc:
+            logger.warning("outbox: chat %d unreachable (%s)", row.chat_id, exc)
+            await self.store.mark_done(row.id, "failed", str(exc))
+            if self.on_unreachable is not None:
+                await self.on_unreachable(row.chat_id)
+            return
+        except TransientFailure as exc:
+            if row.attempts >= MAX_ATTEMPTS:
+                logger.error("outbox: giving up on row %d after %d attempts: %s", row.id,
+                             row.attempts, exc)
+                await self.store.mark_done(row.id, "failed", str(exc))
+                return
+            delay = min(timedelta(seconds=2 ** (row.attempts - 1)), BACKOFF_CAP)
+            logger.warning("outbox: row %d failed (%s), retry in %ss", row.id, exc,
+                           delay.total_seconds())
+            await self.store.retry_later(row.id, now + delay, str(exc))
+            return
+        except DeliveryError as exc:
+            logger.error("outbox: row %d refused: %s", row.id, exc)
+            await self.store.mark_done(row.id, "failed", str(exc))
+            return
+        except Exception:
+            logger.exception("outbox: unexpected failure on row %d", row.id)
+            await self.store.mark_done(row.id, "failed", "unexpected error")
+            return
+        if self.on_sent is not None:
+            await self.on_sent(row)

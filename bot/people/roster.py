@@ -1,0 +1,118 @@
+"""Reading a roster CSV (name, phone, area, gender, role, locale) into members to pre-register.
+
+The whole file is checked before anything is stored: the first bad row is reported with its line
+number and nothing is imported, so a half-imported roster never has to be cleaned up by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from bot.people.phone import normalise_phone
+from storage.members import NewMember
+from storage.models import Gender, Role
+
+__all__ = ["COLUMNS", "RosterError", "RosterRow", "parse_roster", "read_roster"]
+
+COLUMNS = ("name", "phone", "area", "gender", "role", "locale")
+
+_GENDERS: dict[str, Gender] = {
+    "kvinna": "female", "k": "female", "female": "female", "f": "female", "woman": "female",
+    "man": "male", "m": "male", "male": "male",
+    "annat": "other", "other": "other", "a": "other",
+    "": "undisclosed", "-": "undisclosed", "vill ej ange": "undisclosed",
+    "undisclosed": "undisclosed",
+}
+_ROLES: dict[str, Role] = {
+    "": "volunteer", "volunteer": "volunteer", "stödperson": "volunteer", "stodperson": "volunteer",
+    "resursperson": "volunteer",
+    "leader": "leader", "ledare": "leader", "ledning": "leader", "ledningsgrupp": "leader",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    line: int
+    member: NewMember
+
+
+class RosterError(Exception):
+    """A roster file that cannot be imported; the message names the line."""
+
+
+def read_roster(path: Path, settings: Settings) -> list[RosterRow]:
+    """Reads and checks a roster file (UTF-8, comma or semicolon separated)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RosterError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise RosterError(f"{path}: not UTF-8 text (save the file as CSV UTF-8)") from None
+    return parse_roster(text, settings, source=str(path))
+
+
+def parse_roster(text: str, settings: Settings, source: str = "roster") -> list[RosterRow]:
+    """Checks every row and returns the members; raises RosterError naming the first bad line."""
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = [column.strip().lower() for column in next(reader)]
+    except StopIteration:
+        raise RosterError(f"{source}: the file is empty") from None
+    missing = [column for column in ("name", "phone") if column not in header]
+    unknown = [column for column in header if column not in COLUMNS]
+    if missing or unknown:
+        problem = (f"missing column(s) {', '.join(missing)}" if missing
+                   else f"unknown column(s) {', '.join(unknown)}")
+        raise RosterError(f"{source}: line 1: {problem}; expected {', '.join(COLUMNS)}")
+
+    areas = {area.key: area.key for area in settings.areas}
+    areas.update({area.name.lower(): area.key for area in settings.areas})
+    members: list[RosterRow] = []
+    seen_phones: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise RosterError(f"{source}: line {line}: expected {len(header)} columns, "
+                              f"found {len(row)}")
+        values = {column: cell.strip() for column, cell in zip(header, row, strict=True)}
+
+        def bad(what: str, line: int = line) -> RosterError:
+            return RosterError(f"{source}: line {line}: {what}")
+
+        if not values["name"]:
+            raise bad("name is empty")
+        try:
+            phone = normalise_phone(values["phone"])
+        except ValueError:
+            raise bad(f"phone {values['phone']!r} is not a phone number") from None
+        if phone in seen_phones:
+            raise bad(f"phone {phone} is already on line {seen_phones[phone]}")
+        seen_phones[phone] = line
+        area_text = values.get("area", "")
+        area = areas.get(area_text.lower()) if area_text else None
+        if area_text and area is None:
+            raise bad(f"unknown area {area_text!r} (known: {', '.join(settings.area_keys)})")
+        gender = _GENDERS.get(values.get("gender", "").lower())
+        if gender is None:
+            raise bad(f"gender {values['gender']!r} is not one of kvinna, man, annat, vill ej ange")
+        role = _ROLES.get(values.get("role", "").lower())
+        if role is None:
+            raise bad(f"role {values['role']!r} is not volunteer or leader")
+        locale = values.get("locale", "").lower() or None
+        if locale not in (None, "sv", "en"):
+            raise bad(f"locale {values['locale']!r} is not sv or en")
+        members.append(RosterRow(line, NewMember(name=values["name"], role=role, phone=phone,
+                                                 area=area, gender=gender, locale=locale)))
+    if not members:
+        raise RosterError(f"{source}: no members in the file")
+    return members

@@ -1,0 +1,1 @@
+"""The records a municipality keeps: the annual report, the audit trail and their renderers."""

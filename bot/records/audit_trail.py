@@ -1,0 +1,135 @@
+"""The audit trail shown to people: /audit CODE for leaders and the yearly CSV export.
+
+The log itself is append-only in the database (triggers refuse UPDATE and DELETE) and stores ids,
+never names; names are looked up when it is shown, so an erased member appears under the
+placeholder name their row keeps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.delivery.messages import MAX_TEXT, OutgoingMessage
+from bot.i18n import N_, Translator
+from storage.audit import AuditEntry
+from storage.clock import to_db
+
+__all__ = ["EVENT_LABELS", "audit_csv", "audit_messages", "describe_actor", "split_lines",
+           "year_bounds"]
+
+EVENT_LABELS = {
+    "activation.issued": N_("call-out sent"),
+    "activation.staffed": N_("staffed"),
+    "activation.closed": N_("closed"),
+    "activation.cancelled": N_("cancelled"),
+    "activation.purged": N_("sensitive details deleted (retention)"),
+    "request.confirm": N_("said yes, confirmed"),
+    "request.hold": N_("said yes, holds the last place"),
+    "request.reserve": N_("said yes, reserve"),
+    "request.decline": N_("said no"),
+    "request.arrived": N_("arrived"),
+    "request.withdrawn": N_("withdrew"),
+    "request.promoted": N_("reserve promoted"),
+    "request.hold_bumped": N_("held place given to a mixed pair"),
+    "request.hold_confirmed": N_("held place confirmed"),
+    "escalation.reminder": N_("reminder sent"),
+    "escalation.wave": N_("wider circle asked"),
+    "escalation.widened": N_("everyone asked on a leader's word"),
+    "escalation.unstaffed_alert": N_("leaders alerted: not staffed"),
+    "activation.needed_lowered": N_("going with fewer than asked"),
+    "debrief.scheduled": N_("follow-up questions planned"),
+    "debrief.sent": N_("follow-up questions sent"),
+    "debrief.reminded": N_("follow-up reminder sent"),
+    "debrief.answered": N_("follow-up question answered"),
+    "debrief.retry": N_("follow-up answer not understood, asked again"),
+    "debrief.paused": N_("follow-up paused"),
+    "debrief.resumed": N_("follow-up continued"),
+    "debrief.done": N_("follow-up finished"),
+    "debrief.cancelled": N_("follow-up not sent: member no longer reachable"),
+    "debrief.welfare_alert": N_("leaders asked to get in touch (welfare)"),
+}
+
+Names = Callable[[int], Awaitable[str | None]]
+
+
+def year_bounds(year: int, timezone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The first moment of the year and of the next, in the organisation's time zone."""
+    return (datetime(year, 1, 1, tzinfo=timezone), datetime(year + 1, 1, 1, tzinfo=timezone))
+
+
+async def describe_actor(actor: str, name_of: Names, t: Translator) -> str:
+    """'member:12' as the member's (current) name; the system and the command line by role."""
+    kind, _, ident = actor.partition(":")
+    if kind == "member" and ident.isdecimal():
+        name = await name_of(int(ident))
+        return name or actor
+    if actor == "system":
+        return t.gettext("the bot")
+    if actor == "cli":
+        return t.gettext("command line")
+    return actor
+
+
+def _detail(entry: AuditEntry, names: dict[int, str]) -> str:
+    parts = []
+    for key, value in entry.detail.items():
+        if key == "member_id" and value in names:
+            parts.append(names[value])
+        elif key in ("code", "kind", "area"):
+            continue  # already in the call-out's headline
+        else:
+            parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def split_lines(lines: Sequence[str], limit: int = MAX_TEXT - 96) -> list[OutgoingMessage]:
+    """Lines packed into as few messages as Telegram's length limit allows."""
+    messages, current, size = [], [], 0
+    for line in lines:
+        line = line if len(line) <= limit else line[:limit - 1] + "…"
+        if current and size + len(line) + 1 > limit:
+            messages.append(OutgoingMessage("\n".join(current)))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        messages.append(OutgoingMessage("\n".join(current)))
+    return messages
+
+
+async def audit_messages(title: str, entries: Sequence[AuditEntry], name_of: Names,
+                         t: Translator) -> list[OutgoingMessage]:
+    """/audit CODE: one line per state change — when, who, what."""
+    names: dict[int, str] = {}
+    lines = [title]
+    for entry in entries:
+        member_id = entry.detail.get("member_id")
+        if isinstance(member_id, int) and member_id not in names:
+            names[member_id] = await name_of(member_id) or f"#{member_id}"
+        who = await describe_actor(entry.actor, name_of, t)
+        label = EVENT_LABELS.get(entry.event)
+        what = t.gettext(label) if label else entry.event
+        detail = _detail(entry, names)
+        lines.append(f"{t.short_datetime(entry.at, entry.at)} · {who} · {what}"
+                     + (f" ({detail})" if detail else ""))
+    if not entries:
+        lines.append(t.gettext("Nothing recorded."))
+    return split_lines(lines)
+
+
+def audit_csv(entries: Sequence[AuditEntry]) -> str:
+    """The audit rows as CSV: stable English columns, times in UTC, detail as JSON."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("id", "at_utc", "actor", "activation_id", "activation_code", "event",
+                     "detail"))
+    for entry in entries:
+        writer.writerow((entry.id, to_db(entry.at), entry.actor, entry.activation_id or "",
+                         entry.activation_code or "", entry.event,
+                         json.dumps(entry.detail, sort_keys=True, ensure_ascii=False)))
+    return buffer.getvalue()
