@@ -1,7 +1,8 @@
 """SQL for activations and their requests.
 
 Functions taking a `connection` run inside the caller's transaction (Database.transaction), so the
-call-out service can read, decide and write as one atomic step; the others are plain reads.
+call-out service can read, decide and write as one atomic step; `CalloutReads` runs the same
+queries outside a transaction, for /status and the like.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import to_db
 from storage.database import Database
 from storage.models import Activation, Member, Request
+from storage.sql import Connection, fetch_all, fetch_one
 
 __all__ = ["CalloutReads", "NewActivation"]
 
-Connection = aiosqlite.Connection
+REQUEST_STATES = ("pending", "tentative", "confirmed", "reserve", "declined", "stood_down",
+                  "withdrawn", "released")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,46 +36,41 @@ class NewActivation:
     exercise: bool = False
 
 
-async def _one(connection: Connection, sql: str, parameters: Any = ()) -> Any:
-    async with connection.execute(sql, parameters) as cursor:
-        return await cursor.fetchone()
-
-
-async def _all(connection: Connection, sql: str, parameters: Any = ()) -> list[Any]:
-    async with connection.execute(sql, parameters) as cursor:
-        return list(await cursor.fetchall())
+# A volunteer is busy while they are confirmed on (or hold a place of) another running
+# activation: they are not asked, cannot say yes, and do not count as ready.
+_BUSY_ROWS = """FROM requests AS busy JOIN activations AS other ON other.id = busy.activation_id
+      WHERE busy.member_id = {member} AND busy.state IN ('confirmed', 'tentative')
+        AND other.state IN ('open', 'staffed') AND other.id != {activation}"""
+# Who may be asked at all: active volunteers who can be reached somewhere and are not away.
+_AVAILABLE = """m.role = 'volunteer' AND m.status = 'active' AND m.address_id IS NOT NULL
+  AND (m.away_until IS NULL OR m.away_until <= :now)"""
 
 
 async def insert_activation(connection: Connection, new: NewActivation, *, year: int,
-                            created_by: int | None, now: datetime) -> Activation:
+                            created_by: int | None, requested_by: str | None,
+                            now: datetime) -> Activation:
     """Creates an open activation with the next code of the year (2026-001, 2026-002, …)."""
-    row = await _one(connection, "SELECT coalesce(max(seq), 0) + 1 FROM activations WHERE year = ?",
-                     (year,))
+    row = await fetch_one(connection, "SELECT coalesce(max(seq), 0) + 1 FROM activations"
+                                      " WHERE year = ?", (year,))
     seq = row[0]
-    created = await _one(
+    created = await fetch_one(
         connection,
         "INSERT INTO activations (code, year, seq, kind, area, needed, summary, briefing,"
         " location_lat, location_lon, location_title, location_address, exercise, state,"
-        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)"
-        " RETURNING *",
+        " created_by, requested_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING *",
         (f"{year}-{seq:03d}", year, seq, new.kind, new.area, new.needed, new.summary,
          new.briefing, new.location_lat, new.location_lon, new.location_title,
-         new.location_address, int(new.exercise), created_by, to_db(now)),
+         new.location_address, int(new.exercise), created_by, requested_by, to_db(now)),
     )
     return Activation.from_row(created)
 
 
-# Who may be asked: active volunteers of the areas, reachable in Telegram, not away, not already
-# confirmed on another running activation, and not already asked on this one.
-_ELIGIBLE = """
-SELECT m.* FROM members AS m
-WHERE m.role = 'volunteer' AND m.status = 'active' AND m.telegram_id IS NOT NULL
-  AND m.area IN ({areas})
-  AND (m.away_until IS NULL OR m.away_until <= :now)
-  AND NOT EXISTS (
-      SELECT 1 FROM requests AS busy JOIN activations AS other ON other.id = busy.activation_id
-      WHERE busy.member_id = m.id AND busy.state IN ('confirmed', 'tentative')
-        AND other.state IN ('open', 'staffed') AND other.id != :activation_id)
+_ELIGIBLE = f"""
+SELECT m.* FROM member_contacts AS m
+WHERE {_AVAILABLE}
+  AND m.area IN ({{areas}})
+  AND NOT EXISTS (SELECT 1 {_BUSY_ROWS.format(member="m.id", activation=":activation_id")})
   AND NOT EXISTS (
       SELECT 1 FROM requests AS asked
       WHERE asked.member_id = m.id AND asked.activation_id = :activation_id)
@@ -88,14 +84,14 @@ async def eligible_volunteers(connection: Connection, activation_id: int, areas:
     placeholders = ", ".join(f":area{index}" for index in range(len(areas)))
     parameters: dict[str, Any] = {"now": to_db(now), "activation_id": activation_id}
     parameters.update({f"area{index}": area for index, area in enumerate(areas)})
-    rows = await _all(connection, _ELIGIBLE.format(areas=placeholders), parameters)
+    rows = await fetch_all(connection, _ELIGIBLE.format(areas=placeholders), parameters)
     return [Member.from_row(row) for row in rows]
 
 
 async def insert_request(connection: Connection, activation_id: int, member_id: int, *,
                          wave: int, now: datetime) -> int:
     """Records that a volunteer is being asked; returns the request id."""
-    row = await _one(
+    row = await fetch_one(
         connection,
         "INSERT INTO requests (activation_id, member_id, state, wave, asked_at)"
         " VALUES (?, ?, 'pending', ?, ?) RETURNING id",
@@ -107,38 +103,42 @@ async def insert_request(connection: Connection, activation_id: int, member_id: 
 async def request_with_context(connection: Connection,
                                request_id: int) -> tuple[Request, Activation, Member] | None:
     """The request, its activation and its volunteer, read inside the transaction."""
-    row = await _one(connection, "SELECT * FROM requests WHERE id = ?", (request_id,))
+    row = await fetch_one(connection, "SELECT * FROM requests WHERE id = ?", (request_id,))
     if row is None:
         return None
     request = Request.from_row(row)
     activation = await activation_by_id(connection, request.activation_id)
-    member_row = await _one(connection, "SELECT * FROM members WHERE id = ?", (request.member_id,))
-    return request, activation, Member.from_row(member_row)
+    member = await fetch_one(connection, "SELECT * FROM member_contacts WHERE id = ?",
+                             (request.member_id,))
+    return request, activation, Member.from_row(member)
 
 
 async def activation_by_id(connection: Connection, activation_id: int) -> Activation:
     """The activation with this id, read inside the transaction."""
-    row = await _one(connection, "SELECT * FROM activations WHERE id = ?", (activation_id,))
+    row = await fetch_one(connection, "SELECT * FROM activations WHERE id = ?", (activation_id,))
     return Activation.from_row(row)
+
+
+async def activation_by_code(connection: Connection, code: str) -> Activation | None:
+    """The activation with this code."""
+    row = await fetch_one(connection, "SELECT * FROM activations WHERE code = ?", (code,))
+    return Activation.from_row(row) if row else None
 
 
 async def count_in_state(connection: Connection, activation_id: int, state: str) -> int:
     """How many requests of the activation are in this state."""
-    row = await _one(connection,
-                     "SELECT count(*) FROM requests WHERE activation_id = ? AND state = ?",
-                     (activation_id, state))
+    row = await fetch_one(connection,
+                          "SELECT count(*) FROM requests WHERE activation_id = ? AND state = ?",
+                          (activation_id, state))
     return int(row[0])
 
 
 async def is_confirmed_elsewhere(connection: Connection, member_id: int,
                                  activation_id: int) -> str | None:
     """The code of another running activation the member is confirmed on, if any."""
-    row = await _one(
+    row = await fetch_one(
         connection,
-        "SELECT a.code FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
-        " WHERE r.member_id = ? AND r.state IN ('confirmed', 'tentative')"
-        " AND a.state IN ('open', 'staffed')"
-        " AND a.id != ? LIMIT 1",
+        f"SELECT other.code {_BUSY_ROWS.format(member='?', activation='?')} LIMIT 1",
         (member_id, activation_id),
     )
     return row[0] if row else None
@@ -170,30 +170,29 @@ async def stamp_request(connection: Connection, request_id: int, column: str,
 
 
 async def requests_with_members(connection: Connection, activation_id: int,
-                                states: tuple[str, ...]) -> list[tuple[Request, Member]]:
+                                states: tuple[str, ...] = REQUEST_STATES,
+                                ) -> list[tuple[Request, Member]]:
     """The activation's requests in these states with their volunteers, oldest answer first."""
     placeholders = ", ".join("?" for _ in states)
-    rows = await _all(
+    rows = await fetch_all(
         connection,
-        "SELECT r.*, m.id AS m_id, m.telegram_id, m.name, m.phone, m.area, m.gender, m.role,"
-        " m.locale, m.telegram_locale, m.status, m.away_until, m.unreachable, m.source,"
-        " m.created_at AS m_created_at"
-        f" FROM requests AS r JOIN members AS m ON m.id = r.member_id"
+        "SELECT m.*, r.id AS r_id, r.activation_id AS r_activation_id, r.state AS r_state,"
+        " r.wave AS r_wave, r.asked_at AS r_asked_at, r.answered_at AS r_answered_at,"
+        " r.confirmed_at AS r_confirmed_at, r.arrived_at AS r_arrived_at"
+        " FROM requests AS r JOIN member_contacts AS m ON m.id = r.member_id"
         f" WHERE r.activation_id = ? AND r.state IN ({placeholders})"
         " ORDER BY coalesce(r.confirmed_at, r.answered_at, r.asked_at), r.id",
         (activation_id, *states),
     )
-    return [(Request.from_row(row), _member_from_join(row)) for row in rows]
+    return [(_request_from_join(row), Member.from_row(row)) for row in rows]
 
 
-def _member_from_join(row: Any) -> Member:
-    return Member.from_row({
-        "id": row["m_id"], "telegram_id": row["telegram_id"], "name": row["name"],
-        "phone": row["phone"], "area": row["area"], "gender": row["gender"], "role": row["role"],
-        "locale": row["locale"], "telegram_locale": row["telegram_locale"],
-        "status": row["status"], "away_until": row["away_until"],
-        "unreachable": row["unreachable"], "source": row["source"],
-        "created_at": row["m_created_at"],
+def _request_from_join(row: Any) -> Request:
+    return Request.from_row({
+        "id": row["r_id"], "activation_id": row["r_activation_id"], "member_id": row["id"],
+        "state": row["r_state"], "wave": row["r_wave"], "asked_at": row["r_asked_at"],
+        "answered_at": row["r_answered_at"], "confirmed_at": row["r_confirmed_at"],
+        "arrived_at": row["r_arrived_at"],
     })
 
 
@@ -213,44 +212,50 @@ async def set_activation_state(connection: Connection, activation_id: int, state
     )
 
 
-async def leaders(connection: Connection) -> list[Member]:
-    """Active leaders reachable in Telegram."""
-    rows = await _all(connection,
-                      "SELECT * FROM members WHERE role = 'leader' AND status = 'active'"
-                      " AND telegram_id IS NOT NULL ORDER BY id")
-    return [Member.from_row(row) for row in rows]
-
-
-async def member_by_id(connection: Connection, member_id: int) -> Member | None:
-    """The member with this id, read inside the transaction."""
-    row = await _one(connection, "SELECT * FROM members WHERE id = ?", (member_id,))
-    return Member.from_row(row) if row else None
-
-
 async def set_away(connection: Connection, member_id: int, until: datetime | None) -> None:
     """Marks a member away until a time (None: available again)."""
     await connection.execute("UPDATE members SET away_until = ? WHERE id = ?",
                              (to_db(until) if until else None, member_id))
 
 
-async def mark_unreachable(connection: Connection, telegram_id: int,
-                           unreachable: bool) -> list[int]:
-    """Remembers that Telegram refused messages to this person; returns their member ids."""
-    rows = await _all(connection, "UPDATE members SET unreachable = ? WHERE telegram_id = ?"
-                                  " RETURNING id", (int(unreachable), telegram_id))
-    return [row[0] for row in rows]
+async def state_counts(connection: Connection, activation_id: int) -> dict[str, int]:
+    """How many requests of the activation are in each state."""
+    rows = await fetch_all(connection, "SELECT state, count(*) FROM requests"
+                                       " WHERE activation_id = ? GROUP BY state", (activation_id,))
+    return {row[0]: row[1] for row in rows}
+
+
+async def unreachable_asked(connection: Connection, activation_id: int) -> int:
+    """How many people asked on this activation could not be reached."""
+    row = await fetch_one(connection,
+                          "SELECT count(*) FROM requests AS r JOIN member_contacts AS m"
+                          " ON m.id = r.member_id WHERE r.activation_id = ? AND m.unreachable = 1",
+                          (activation_id,))
+    return int(row[0])
+
+
+async def highest_wave(connection: Connection, activation_id: int) -> int:
+    """The highest wave number anyone on this activation was asked in."""
+    row = await fetch_one(connection, "SELECT coalesce(max(wave), 1) FROM requests"
+                                      " WHERE activation_id = ?", (activation_id,))
+    return int(row[0])
+
+
+async def set_needed(connection: Connection, activation_id: int, needed: int) -> None:
+    """Changes how many support persons the activation needs (a leader going with fewer)."""
+    await connection.execute("UPDATE activations SET needed = ? WHERE id = ?",
+                             (needed, activation_id))
 
 
 class CalloutReads:
-    """Read-only queries for /status and the like."""
+    """Read-only queries for /status and the like, outside any write transaction."""
 
     def __init__(self, database: Database) -> None:
         self.db = database
 
     async def by_code(self, code: str) -> Activation | None:
         """The activation with this code."""
-        row = await self.db.fetch_one("SELECT * FROM activations WHERE code = ?", (code,))
-        return Activation.from_row(row) if row else None
+        return await activation_by_code(self.db.connection, code)
 
     async def by_id(self, activation_id: int) -> Activation | None:
         """The activation with this id."""
@@ -265,31 +270,23 @@ class CalloutReads:
 
     async def state_counts(self, activation_id: int) -> dict[str, int]:
         """How many requests of the activation are in each state."""
-        rows = await self.db.fetch_all(
-            "SELECT state, count(*) AS n FROM requests WHERE activation_id = ? GROUP BY state",
-            (activation_id,))
-        return {row["state"]: row["n"] for row in rows}
+        return await state_counts(self.db.connection, activation_id)
 
     async def unreachable_count(self, activation_id: int) -> int:
-        """How many people asked on this activation could not be reached by Telegram."""
-        row = await self.db.fetch_one(
-            "SELECT count(*) AS n FROM requests AS r JOIN members AS m ON m.id = r.member_id"
-            " WHERE r.activation_id = ? AND m.unreachable = 1", (activation_id,))
-        return int(row["n"])
+        """How many people asked on this activation could not be reached."""
+        return await unreachable_asked(self.db.connection, activation_id)
 
     async def requests_with_members(self, activation_id: int) -> list[tuple[Request, Member]]:
         """Every request of the activation with its volunteer."""
-        return await requests_with_members(
-            self.db.connection, activation_id,
-            ("pending", "tentative", "confirmed", "reserve", "declined", "stood_down",
-             "withdrawn", "released"))
+        return await requests_with_members(self.db.connection, activation_id)
 
     async def assignments(self, member_id: int) -> list[tuple[Request, Activation]]:
-        """The member's confirmed or reserve places on running activations."""
+        """The member's confirmed, held or reserve places on running activations."""
         rows = await self.db.fetch_all(
-            "SELECT r.id AS request_id FROM requests AS r JOIN activations AS a"
-            " ON a.id = r.activation_id WHERE r.member_id = ? AND r.state IN ('confirmed',"
-            " 'tentative', 'reserve') AND a.state IN ('open', 'staffed') ORDER BY a.id",
+            "SELECT r.id AS request_id FROM requests AS r"
+            " JOIN activations AS a ON a.id = r.activation_id WHERE r.member_id = ?"
+            " AND r.state IN ('confirmed', 'tentative', 'reserve')"
+            " AND a.state IN ('open', 'staffed') ORDER BY a.id",
             (member_id,))
         result = []
         for row in rows:
@@ -301,40 +298,8 @@ class CalloutReads:
     async def readiness(self, now: datetime) -> dict[str, int]:
         """Volunteers available right now per area (active, reachable, not away, not busy)."""
         rows = await self.db.fetch_all(
-            "SELECT m.area, count(*) AS n FROM members AS m"
-            " WHERE m.role = 'volunteer' AND m.status = 'active' AND m.telegram_id IS NOT NULL"
-            " AND (m.away_until IS NULL OR m.away_until <= ?)"
-            " AND NOT EXISTS (SELECT 1 FROM requests AS r JOIN activations AS a"
-            "   ON a.id = r.activation_id WHERE r.member_id = m.id"
-            "   AND r.state IN ('confirmed', 'tentative')"
-            "   AND a.state IN ('open', 'staffed'))"
-            " GROUP BY m.area", (to_db(now),))
+            f"SELECT m.area, count(*) AS n FROM member_contacts AS m WHERE {_AVAILABLE}"
+            f" AND NOT EXISTS (SELECT 1 {_BUSY_ROWS.format(member='m.id', activation='0')})"
+            " GROUP BY m.area",
+            {"now": to_db(now)})
         return {row["area"]: row["n"] for row in rows}
-
-
-async def state_counts(connection: Connection, activation_id: int) -> dict[str, int]:
-    """How many requests of the activation are in each state, read inside the transaction."""
-    rows = await _all(connection, "SELECT state, count(*) FROM requests WHERE activation_id = ?"
-                                  " GROUP BY state", (activation_id,))
-    return {row[0]: row[1] for row in rows}
-
-
-async def unreachable_asked(connection: Connection, activation_id: int) -> int:
-    """How many people asked on this activation could not be reached, inside the transaction."""
-    row = await _one(connection,
-                     "SELECT count(*) FROM requests AS r JOIN members AS m ON m.id = r.member_id"
-                     " WHERE r.activation_id = ? AND m.unreachable = 1", (activation_id,))
-    return int(row[0])
-
-
-async def highest_wave(connection: Connection, activation_id: int) -> int:
-    """The highest wave number anyone on this activation was asked in."""
-    row = await _one(connection, "SELECT coalesce(max(wave), 1) FROM requests"
-                                 " WHERE activation_id = ?", (activation_id,))
-    return int(row[0])
-
-
-async def set_needed(connection: Connection, activation_id: int, needed: int) -> None:
-    """Changes how many support persons the activation needs (a leader going with fewer)."""
-    await connection.execute("UPDATE activations SET needed = ? WHERE id = ?",
-                             (needed, activation_id))

@@ -86,21 +86,36 @@ class Database:
 
     async def _migrate(self) -> None:
         current = await self.schema_version()
-        for number, name, script in _migrations():
-            if number <= current:
-                continue
-            statements = [part.strip() for part in _split_statements(script) if part.strip()]
-            async with self._write_lock:
-                await self.connection.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in statements:
-                        await self.connection.execute(statement)
-                    await self.connection.execute(f"PRAGMA user_version = {number}")
-                    await self.connection.execute("COMMIT")
-                except Exception as exc:
-                    await self.connection.execute("ROLLBACK")
-                    raise MigrationError(f"migration {name} failed: {exc}") from exc
-            logger.info("database migrated to version %d (%s)", number, name)
+        pending = [migration for migration in _migrations() if migration[0] > current]
+        if not pending:
+            return
+        # A migration may rebuild a table that others refer to (SQLite cannot drop a UNIQUE
+        # column), which needs foreign keys off; they are checked before each COMMIT instead.
+        # The pragma only takes effect outside a transaction (https://sqlite.org/foreignkeys.html).
+        await self.connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for number, name, script in pending:
+                await self._apply(number, name, script)
+        finally:
+            await self.connection.execute("PRAGMA foreign_keys=ON")
+
+    async def _apply(self, number: int, name: str, script: str) -> None:
+        statements = [part.strip() for part in _split_statements(script) if part.strip()]
+        async with self._write_lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in statements:
+                    await self.connection.execute(statement)
+                async with self.connection.execute("PRAGMA foreign_key_check") as cursor:
+                    broken = await cursor.fetchone()
+                if broken is not None:
+                    raise MigrationError(f"a row of {broken[0]} refers to a missing {broken[2]}")
+                await self.connection.execute(f"PRAGMA user_version = {number}")
+                await self.connection.execute("COMMIT")
+            except Exception as exc:
+                await self.connection.execute("ROLLBACK")
+                raise MigrationError(f"migration {name} failed: {exc}") from exc
+        logger.info("database migrated to version %d (%s)", number, name)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -89,6 +89,11 @@ class DeadlineStore:
             "SELECT * FROM deadlines WHERE state = 'pending' ORDER BY due_at, id")
         return [Deadline.from_row(row) for row in rows]
 
+    async def pending_count(self) -> int:
+        """How many deadlines are still to come."""
+        row = await self.db.fetch_one("SELECT count(*) AS n FROM deadlines WHERE state = 'pending'")
+        return int(row["n"])
+
     async def stalled_activations(self) -> list[int]:
         """Open activations short of people with no pending deadline and no alert sent yet."""
         rows = await self.db.fetch_all(

@@ -17,6 +17,7 @@ import aiosqlite
 from storage.clock import from_db, to_db
 from storage.database import Database
 from storage.models import Activation
+from storage.sql import fetch_all, fetch_one
 
 __all__ = [
     "Answer",
@@ -97,21 +98,13 @@ class Figures:
     answer_seconds: tuple[float, ...]  # from asked to answered, per person who answered
 
 
-async def _one(connection: Connection, sql: str, parameters: Any = ()) -> Any:
-    async with connection.execute(sql, parameters) as cursor:
-        return await cursor.fetchone()
-
-
-async def _all(connection: Connection, sql: str, parameters: Any = ()) -> list[Any]:
-    async with connection.execute(sql, parameters) as cursor:
-        return list(await cursor.fetchall())
 
 
 async def insert_debrief(connection: Connection, *, activation_id: int, request_id: int,
                          member_id: int, kind: str, questions: list[str],
                          now: datetime) -> Debrief | None:
     """Creates a scheduled questionnaire; None if this request already has one of this kind."""
-    row = await _one(
+    row = await fetch_one(
         connection,
         "INSERT INTO debriefs (activation_id, request_id, member_id, kind, questions, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id, kind) DO NOTHING RETURNING *",
@@ -123,20 +116,20 @@ async def insert_debrief(connection: Connection, *, activation_id: int, request_
 async def debrief_by_request(connection: Connection, request_id: int,
                              kind: str) -> Debrief | None:
     """The questionnaire of this kind for a request (one confirmed volunteer on one call-out)."""
-    row = await _one(connection, "SELECT * FROM debriefs WHERE request_id = ? AND kind = ?",
+    row = await fetch_one(connection, "SELECT * FROM debriefs WHERE request_id = ? AND kind = ?",
                      (request_id, kind))
     return Debrief.from_row(row) if row else None
 
 
 async def debrief_by_id(connection: Connection, debrief_id: int) -> Debrief | None:
     """The questionnaire with this id."""
-    row = await _one(connection, "SELECT * FROM debriefs WHERE id = ?", (debrief_id,))
+    row = await fetch_one(connection, "SELECT * FROM debriefs WHERE id = ?", (debrief_id,))
     return Debrief.from_row(row) if row else None
 
 
 async def focused_debrief(connection: Connection, member_id: int) -> Debrief | None:
     """The member's open questionnaire whose question was sent last: typed text answers it."""
-    row = await _one(connection,
+    row = await fetch_one(connection,
                      "SELECT * FROM debriefs WHERE member_id = ? AND state = 'open'"
                      " ORDER BY asked_at DESC, id DESC LIMIT 1", (member_id,))
     return Debrief.from_row(row) if row else None
@@ -144,7 +137,7 @@ async def focused_debrief(connection: Connection, member_id: int) -> Debrief | N
 
 async def unfinished_debrief(connection: Connection, member_id: int) -> Debrief | None:
     """The member's most recent open or paused questionnaire (for /debrief to continue)."""
-    row = await _one(connection,
+    row = await fetch_one(connection,
                      "SELECT * FROM debriefs WHERE member_id = ? AND state IN ('open', 'paused')"
                      " ORDER BY coalesce(asked_at, sent_at) DESC, id DESC LIMIT 1", (member_id,))
     return Debrief.from_row(row) if row else None
@@ -190,7 +183,7 @@ async def save_answer(connection: Connection, debrief_id: int, question: str, *,
 
 async def answers_of(connection: Connection, debrief_id: int) -> dict[str, Answer]:
     """Every stored answer of a questionnaire, by question key."""
-    rows = await _all(connection, "SELECT * FROM debrief_answers WHERE debrief_id = ?",
+    rows = await fetch_all(connection, "SELECT * FROM debrief_answers WHERE debrief_id = ?",
                       (debrief_id,))
     return {row["question"]: Answer(row["question"],
                                     None if row["value"] is None else json.loads(row["value"]),
@@ -199,7 +192,7 @@ async def answers_of(connection: Connection, debrief_id: int) -> dict[str, Answe
 
 async def activation_figures(connection: Connection, activation_id: int) -> Figures:
     """Asked, answered (Ja or Nej), said yes, and each answer's time from the request."""
-    rows = await _all(
+    rows = await fetch_all(
         connection,
         "SELECT answered_at, asked_at, state FROM requests WHERE activation_id = ?",
         (activation_id,))

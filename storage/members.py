@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from storage.audit import append_audit
 from storage.clock import to_db
 from storage.database import Database
-from storage.models import Gender, Invite, Member, Role
+from storage.models import Address, Gender, Invite, Member, Role
+from storage.sql import fetch_all, fetch_one
 
-__all__ = ["DuplicatePhone", "InviteUnavailable", "MemberStore", "NewMember", "member_in",
-           "set_member_role", "set_member_status"]
+__all__ = ["AddressTaken", "DuplicatePhone", "InviteUnavailable", "MemberStore", "NewMember",
+           "leaders_in", "mark_reachable", "member_in", "set_member_role", "set_member_status"]
 
 
 class DuplicatePhone(Exception):
@@ -22,6 +24,10 @@ class InviteUnavailable(Exception):
     """The invite was used or expired between /start and the end of the dialogue."""
 
 
+class AddressTaken(Exception):
+    """The address is linked to someone else, or the member already has one on that transport."""
+
+
 @dataclass(frozen=True, slots=True)
 class NewMember:
     name: str
@@ -30,17 +36,23 @@ class NewMember:
     area: str | None = None
     gender: Gender = "undisclosed"
     locale: str | None = None
-    telegram_id: int | None = None
-    telegram_locale: str | None = None
+    address: Address | None = None  # where they are reached, if already known
+    reported_locale: str | None = None  # the language their transport reports
 
 
 _INSERT = """
-INSERT INTO members (telegram_id, name, phone, area, gender, role, locale, telegram_locale,
-                     source, created_at, linked_at)
-VALUES (:telegram_id, :name, :phone, :area, :gender, :role, :locale, :telegram_locale,
-        :source, :now, CASE WHEN :telegram_id IS NULL THEN NULL ELSE :now END)
-RETURNING *
+INSERT INTO members (name, phone, area, gender, role, locale, source, created_at)
+VALUES (:name, :phone, :area, :gender, :role, :locale, :source, :now)
+RETURNING id
 """
+# Members with the address messages go to (migration 006 defines the view).
+_CONTACT = "SELECT * FROM member_contacts"
+_BY_ADDRESS = (
+    "SELECT m.* FROM member_contacts AS m JOIN member_addresses AS a ON a.member_id = m.id"
+    " WHERE a.transport = ? AND a.address = ? AND m.status != 'removed'"
+)
+_LEADERS = (f"{_CONTACT} WHERE role = 'leader' AND status = 'active'"
+            " AND address_id IS NOT NULL ORDER BY id")
 
 
 class MemberStore:
@@ -49,39 +61,41 @@ class MemberStore:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    async def by_telegram_id(self, telegram_id: int) -> Member | None:
-        """Returns the (not removed) member using this Telegram account."""
-        row = await self.db.fetch_one(
-            "SELECT * FROM members WHERE telegram_id = ? AND status != 'removed'", (telegram_id,)
-        )
+    async def by_address(self, address: Address) -> Member | None:
+        """Returns the (not removed) member who talks to us from this address."""
+        row = await self.db.fetch_one(_BY_ADDRESS, (address.transport, address.id))
         return Member.from_row(row) if row else None
 
     async def by_id(self, member_id: int) -> Member | None:
         """Returns the member with this id."""
-        row = await self.db.fetch_one("SELECT * FROM members WHERE id = ?", (member_id,))
+        row = await self.db.fetch_one(f"{_CONTACT} WHERE id = ?", (member_id,))
         return Member.from_row(row) if row else None
 
     async def by_phone(self, phone: str) -> Member | None:
         """Returns the active member with this normalised phone number."""
         row = await self.db.fetch_one(
-            "SELECT * FROM members WHERE phone = ? AND status != 'removed'", (phone,)
+            f"{_CONTACT} WHERE phone = ? AND status != 'removed'", (phone,)
         )
         return Member.from_row(row) if row else None
+
+    async def addresses(self, member_id: int) -> list[Address]:
+        """Every address the member is linked at, on any transport."""
+        rows = await self.db.fetch_all(
+            "SELECT transport, address FROM member_addresses WHERE member_id = ? ORDER BY id",
+            (member_id,))
+        return [Address(row["transport"], row["address"]) for row in rows]
 
     async def all_members(self) -> list[Member]:
         """Returns every member who is not removed, leaders first, then by name."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM members WHERE status != 'removed' ORDER BY role, name COLLATE NOCASE"
+            f"{_CONTACT} WHERE status != 'removed' ORDER BY role, name COLLATE NOCASE"
         )
         return [Member.from_row(row) for row in rows]
 
     async def leaders(self) -> list[Member]:
-        """Returns the active leaders who can be reached in Telegram."""
-        rows = await self.db.fetch_all(
-            "SELECT * FROM members WHERE role = 'leader' AND status = 'active'"
-            " AND telegram_id IS NOT NULL ORDER BY id"
-        )
-        return [Member.from_row(row) for row in rows]
+        """Returns the active leaders who can be reached on some transport."""
+        async with self.db.connection.execute(_LEADERS) as cursor:
+            return [Member.from_row(row) for row in await cursor.fetchall()]
 
     async def add(self, member: NewMember, *, source: str, actor: str, now: datetime) -> Member:
         """Adds one member (e.g. an admin from config on first start)."""
@@ -91,17 +105,12 @@ class MemberStore:
                                role=created.role, source=source)
         return created
 
-    async def ensure_admin(self, telegram_id: int, *, now: datetime) -> Member:
+    async def ensure_admin(self, address: Address, *, now: datetime) -> Member:
         """Makes the configured admin a leader, creating a placeholder member if needed."""
         async with self.db.transaction() as connection:
-            async with connection.execute(
-                "SELECT * FROM members WHERE telegram_id = ? AND status != 'removed'",
-                (telegram_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(connection, _BY_ADDRESS, (address.transport, address.id))
             if row is None:
-                member = NewMember(name=f"Admin {telegram_id}", role="leader",
-                                   telegram_id=telegram_id)
+                member = NewMember(name=f"Admin {address.id}", role="leader", address=address)
                 created = await self._insert(connection, member, "admin", now)
                 await append_audit(connection, now, "config", "member.added",
                                    member_id=created.id, role="leader", source="admin")
@@ -112,10 +121,7 @@ class MemberStore:
                 )
                 await append_audit(connection, now, "config", "member.role_changed",
                                    member_id=row["id"], role="leader")
-            async with connection.execute(
-                "SELECT * FROM members WHERE id = ?", (row["id"],)
-            ) as cursor:
-                return Member.from_row(await cursor.fetchone())
+            return await member_in(connection, row["id"])
 
     async def import_roster(self, members: list[NewMember], *, actor: str, now: datetime) -> int:
         """Adds a whole roster in one transaction: all rows or none."""
@@ -144,22 +150,21 @@ class MemberStore:
                                member_id=created.id, role=created.role, invite_id=invite_id)
         return created
 
-    async def link_telegram(
-        self, member_id: int, telegram_id: int, telegram_locale: str | None, *, now: datetime
-    ) -> Member:
-        """Connects a roster member to the Telegram account that shared their phone number."""
+    async def link_address(self, member_id: int, address: Address,
+                           reported_locale: str | None, *, now: datetime) -> Member:
+        """Links a member to an address (e.g. the account that shared their phone number).
+
+        Refused (AddressTaken) when the address belongs to someone else or the member already
+        has an address on that transport.
+        """
         async with self.db.transaction() as connection:
-            async with connection.execute(
-                "UPDATE members SET telegram_id = ?, telegram_locale = ?, linked_at = ?"
-                " WHERE id = ? AND telegram_id IS NULL RETURNING *",
-                (telegram_id, telegram_locale, to_db(now), member_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                raise InviteUnavailable
+            try:
+                await _insert_address(connection, member_id, address, reported_locale, now)
+            except sqlite3.IntegrityError:
+                raise AddressTaken(str(address)) from None
             await append_audit(connection, now, f"member:{member_id}", "member.linked",
-                               member_id=member_id)
-        return Member.from_row(row)
+                               member_id=member_id, transport=address.transport)
+            return await member_in(connection, member_id)
 
     async def set_locale(self, member_id: int, locale: str | None, *,
                          now: datetime | None = None) -> None:
@@ -172,13 +177,13 @@ class MemberStore:
                 await append_audit(connection, now, f"member:{member_id}",
                                    "member.language_set", member_id=member_id, locale=locale)
 
-    async def note_telegram_locale(self, member_id: int, telegram_locale: str | None) -> None:
-        """Remembers the language Telegram reports for the member, for messages sent later."""
+    async def note_reported_locale(self, address: Address, locale: str | None) -> None:
+        """Remembers the language a transport reports for an address, for messages sent later."""
         async with self.db.transaction() as connection:
             await connection.execute(
-                "UPDATE members SET telegram_locale = ? WHERE id = ? AND"
-                " telegram_locale IS NOT ?",
-                (telegram_locale, member_id, telegram_locale),
+                "UPDATE member_addresses SET reported_locale = ? WHERE transport = ?"
+                " AND address = ? AND reported_locale IS NOT ?",
+                (locale, address.transport, address.id, locale),
             )
 
     async def create_invite(
@@ -216,26 +221,53 @@ class MemberStore:
                 if await cursor.fetchone():
                     raise DuplicatePhone(member.phone)
         parameters = {
-            "telegram_id": member.telegram_id,
             "name": member.name,
             "phone": member.phone,
             "area": member.area,
             "gender": member.gender,
             "role": member.role,
             "locale": member.locale,
-            "telegram_locale": member.telegram_locale,
             "source": source,
             "now": to_db(now),
         }
-        async with connection.execute(_INSERT, parameters) as cursor:
-            return Member.from_row(await cursor.fetchone())
+        row = await fetch_one(connection, _INSERT, parameters)
+        if member.address is not None:
+            try:
+                await _insert_address(connection, row["id"], member.address,
+                                      member.reported_locale, now)
+            except sqlite3.IntegrityError:
+                raise AddressTaken(str(member.address)) from None
+        return await member_in(connection, row["id"])
+
+
+async def _insert_address(connection, member_id: int, address: Address,
+                          reported_locale: str | None, now: datetime) -> None:
+    await connection.execute(
+        "INSERT INTO member_addresses (member_id, transport, address, reported_locale,"
+        " linked_at) VALUES (?, ?, ?, ?, ?)",
+        (member_id, address.transport, address.id, reported_locale, to_db(now)))
+
+
+
+async def leaders_in(connection) -> list[Member]:
+    """Active leaders reachable on some transport, read inside the transaction."""
+    return [Member.from_row(row) for row in await fetch_all(connection, _LEADERS)]
 
 
 async def member_in(connection, member_id: int) -> Member | None:
     """The member with this id (removed ones included), read inside the transaction."""
-    async with connection.execute("SELECT * FROM members WHERE id = ?", (member_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(connection, f"{_CONTACT} WHERE id = ?", (member_id,))
     return Member.from_row(row) if row else None
+
+
+async def mark_reachable(connection, address: Address, reachable: bool) -> list[int]:
+    """Remembers whether a transport accepts messages to this address; returns the member ids
+    whose address it is (none for a stranger)."""
+    rows = await fetch_all(
+        connection, "UPDATE member_addresses SET reachable = ? WHERE transport = ?"
+                    " AND address = ? AND reachable != ? RETURNING member_id",
+        (int(reachable), address.transport, address.id, int(reachable)))
+    return [row[0] for row in rows]
 
 
 async def set_member_status(connection, member_id: int, status: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from storage.clock import from_db
 
-__all__ = ["Activation", "Deadline", "Gender", "Invite", "Member", "Request", "Role"]
+__all__ = ["Activation", "Address", "Deadline", "Gender", "Invite", "Member", "Request", "Role"]
 
 Role = Literal["leader", "volunteer"]
 Gender = Literal["female", "male", "other", "undisclosed"]
@@ -16,22 +16,52 @@ ROLES: tuple[Role, ...] = ("leader", "volunteer")
 GENDERS: tuple[Gender, ...] = ("female", "male", "other", "undisclosed")
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Address:
+    """A person's chat on one transport: ("telegram", "123456789"), ("signal", "+4670…").
+
+    `id` is always a string, whatever the transport uses (a Telegram user id, a Signal number
+    or UUID). `str(address)` is the stored form, "telegram:123456789".
+    """
+
+    transport: str
+    id: str
+
+    def __post_init__(self) -> None:
+        if not self.transport or ":" in self.transport or not self.id:
+            raise ValueError(f"not an address: {self.transport!r}, {self.id!r}")
+
+    def __str__(self) -> str:
+        return f"{self.transport}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        """Reads the stored form, "telegram:123456789"."""
+        transport, separator, ident = text.partition(":")
+        if not separator:
+            raise ValueError(f"not an address: {text!r}")
+        return cls(transport, ident)
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A member as the core knows them; `address` is where messages to them go (their reachable,
+    most recently linked address on any transport), None while they have none."""
+
     id: int
-    telegram_id: int | None
     name: str
     phone: str | None
     area: str | None
     gender: Gender
     role: Role
     locale: str | None
-    telegram_locale: str | None
     status: str
     away_until: datetime | None
-    unreachable: bool
     source: str
     created_at: datetime
+    address: Address | None = None
+    reported_locale: str | None = None  # the language the address's transport last reported
+    unreachable: bool = False  # every address they have was refused
 
     @property
     def is_leader(self) -> bool:
@@ -39,21 +69,24 @@ class Member:
 
     @classmethod
     def from_row(cls, row: Any) -> Member:
+        """Reads a row of the member_contacts view (or of members, without an address)."""
+        keys = row.keys()
+        transport = row["address_transport"] if "address_transport" in keys else None
         return cls(
             id=row["id"],
-            telegram_id=row["telegram_id"],
             name=row["name"],
             phone=row["phone"],
             area=row["area"],
             gender=row["gender"],
             role=row["role"],
             locale=row["locale"],
-            telegram_locale=row["telegram_locale"],
             status=row["status"],
             away_until=from_db(row["away_until"]),
-            unreachable=bool(row["unreachable"]),
             source=row["source"],
             created_at=from_db(row["created_at"]),
+            address=Address(transport, row["address_id"]) if transport else None,
+            reported_locale=row["reported_locale"] if "reported_locale" in keys else None,
+            unreachable=bool(row["unreachable"]) if "unreachable" in keys else False,
         )
 
 

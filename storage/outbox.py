@@ -2,7 +2,7 @@
 
 Rows are added inside the transaction of the change (`enqueue`), so a crash between commit and
 send loses nothing: the sender claims them afterwards, and at start-up rows left 'sending' by a
-crash are put back. A sent row keeps Telegram's message id under its `ref`, so later edits
+crash are put back. A sent row keeps the transport's message id under its `ref`, so later edits
 (stand-down, close) know which message to change.
 """
 
@@ -15,6 +15,7 @@ import aiosqlite
 
 from storage.clock import from_db, to_db
 from storage.database import Database
+from storage.models import Address
 
 __all__ = [
     "BRIEFING_LANE",
@@ -34,7 +35,7 @@ BROADCAST_LANE = 1
 class OutboxRow:
     id: int
     lane: int
-    chat_id: int
+    address: Address
     op: str
     payload: str
     ref: str | None
@@ -43,7 +44,8 @@ class OutboxRow:
     created_at: datetime
 
 
-async def enqueue(connection: aiosqlite.Connection, *, chat_id: int, payload: str, now: datetime,
+async def enqueue(connection: aiosqlite.Connection, *, address: Address, payload: str,
+                  now: datetime,
                   lane: int = BRIEFING_LANE, ref: str | None = None, op: str = "send",
                   target_ref: str | None = None, position: int = 0) -> None:
     """Adds a message inside the caller's transaction.
@@ -52,9 +54,9 @@ async def enqueue(connection: aiosqlite.Connection, *, chat_id: int, payload: st
     so a second call-out's requests go out alongside a first one's long fan-out, not after it.
     """
     await connection.execute(
-        "INSERT INTO outbox (lane, position, chat_id, op, payload, ref, target_ref, created_at)"
+        "INSERT INTO outbox (lane, position, address, op, payload, ref, target_ref, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (lane, position, chat_id, op, payload, ref, target_ref, to_db(now)),
+        (lane, position, str(address), op, payload, ref, target_ref, to_db(now)),
     )
 
 
@@ -66,8 +68,8 @@ async def supersede(connection: aiosqlite.Connection, ref: str) -> bool:
     return cursor.rowcount > 0
 
 
-async def sent_message_id(connection: aiosqlite.Connection, ref: str) -> int | None:
-    """Telegram's id of the newest delivered message with this ref, if one was delivered."""
+async def sent_message_id(connection: aiosqlite.Connection, ref: str) -> str | None:
+    """The transport's id of the newest delivered message with this ref, if one was delivered."""
     async with connection.execute(
         "SELECT message_id FROM outbox WHERE ref = ? AND state = 'sent'"
         " ORDER BY id DESC LIMIT 1", (ref,)
@@ -81,7 +83,7 @@ UPDATE outbox SET state = 'sending', attempts = attempts + 1
 WHERE id = (
     SELECT id FROM outbox AS o
     WHERE state = 'pending' AND (not_before IS NULL OR not_before <= :now)
-      AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE state = 'sending')
+      AND address NOT IN (SELECT address FROM outbox WHERE state = 'sending')
       -- An edit or delete waits until the message it changes has been sent (or never will be);
       -- one that names the message id itself (no target_ref) can go at once.
       AND (op = 'send' OR target_ref IS NULL OR NOT EXISTS (
@@ -90,7 +92,7 @@ WHERE id = (
     ORDER BY lane, position, id
     LIMIT 1
 )
-RETURNING id, lane, chat_id, op, payload, ref, target_ref, attempts, created_at
+RETURNING id, lane, address, op, payload, ref, target_ref, attempts, created_at
 """
 
 
@@ -111,10 +113,11 @@ class OutboxStore:
             row = await cursor.fetchone()
         if row is None:
             return None
-        return OutboxRow(row["id"], row["lane"], row["chat_id"], row["op"], row["payload"],
-                         row["ref"], row["target_ref"], row["attempts"], from_db(row["created_at"]))
+        return OutboxRow(row["id"], row["lane"], Address.parse(row["address"]), row["op"],
+                         row["payload"], row["ref"], row["target_ref"], row["attempts"],
+                         from_db(row["created_at"]))
 
-    async def target_of(self, target_ref: str) -> tuple[str, int | None]:
+    async def target_of(self, target_ref: str) -> tuple[str, str | None]:
         """Where an edit's target stands: ('sent', id), ('waiting', None) or ('gone', None)."""
         row = await self.db.fetch_one(
             "SELECT state, message_id FROM outbox WHERE ref = ? AND state != 'superseded'"
@@ -127,8 +130,8 @@ class OutboxStore:
             return "sent", row["message_id"]
         return "waiting", None
 
-    async def mark_sent(self, row_id: int, message_id: int | None, now: datetime) -> None:
-        """Records a delivered message and Telegram's id for it."""
+    async def mark_sent(self, row_id: int, message_id: str | None, now: datetime) -> None:
+        """Records a delivered message and the transport's id for it."""
         async with self.db.transaction() as connection:
             await connection.execute(
                 "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, error = NULL"

@@ -18,6 +18,7 @@ import aiosqlite
 from storage import debrief_stats
 from storage.clock import from_db, to_db
 from storage.database import Database
+from storage.sql import fetch_all, fetch_one
 
 __all__ = [
     "EndedActivation",
@@ -51,14 +52,6 @@ class PurgeCounts:
     debrief_rows: int
 
 
-async def _all(connection: Connection, sql: str, parameters: Any = ()) -> list[Any]:
-    async with connection.execute(sql, parameters) as cursor:
-        return list(await cursor.fetchall())
-
-
-async def _one(connection: Connection, sql: str, parameters: Any = ()) -> Any:
-    async with connection.execute(sql, parameters) as cursor:
-        return await cursor.fetchone()
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
@@ -69,7 +62,7 @@ def _as_dict(row: Any) -> dict[str, Any]:
 
 async def ended_unpurged(connection: Connection) -> list[EndedActivation]:
     """Closed or cancelled activations whose sensitive details are still stored."""
-    rows = await _all(
+    rows = await fetch_all(
         connection,
         "SELECT id, area, coalesce(closed_at, cancelled_at) AS ended_at FROM activations"
         " WHERE state IN ('closed', 'cancelled') AND purged_at IS NULL ORDER BY id")
@@ -78,7 +71,7 @@ async def ended_unpurged(connection: Connection) -> list[EndedActivation]:
 
 async def pending_purges(connection: Connection, kind: str) -> dict[int, tuple[int, datetime]]:
     """Activation id -> (deadline id, due time) of the pending purge deadlines."""
-    rows = await _all(connection,
+    rows = await fetch_all(connection,
                       "SELECT id, activation_id, due_at FROM deadlines WHERE kind = ?"
                       " AND state = 'pending' ORDER BY id", (kind,))
     return {row["activation_id"]: (row["id"], from_db(row["due_at"])) for row in rows}
@@ -106,7 +99,7 @@ async def purge_activation(connection: Connection, activation_id: int,
         (to_db(now), activation_id))
     if cursor.rowcount == 0:
         return None
-    request_ids = [row[0] for row in await _all(
+    request_ids = [row[0] for row in await fetch_all(
         connection, "SELECT id FROM requests WHERE activation_id = ?", (activation_id,))]
     refs = [pattern.format(id=request_id) for request_id in request_ids
             for pattern in _SENSITIVE_REFS]
@@ -128,7 +121,7 @@ async def purge_activation(connection: Connection, activation_id: int,
 
 async def busy_on(connection: Connection, member_id: int) -> str | None:
     """The code of a running activation the member is confirmed, held or reserve on."""
-    row = await _one(
+    row = await fetch_one(
         connection,
         "SELECT a.code FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
         " WHERE r.member_id = ? AND r.state IN ('confirmed', 'tentative', 'reserve')"
@@ -138,7 +131,7 @@ async def busy_on(connection: Connection, member_id: int) -> str | None:
 
 async def count_active_leaders(connection: Connection, *, besides: int | None = None) -> int:
     """How many active leaders there are, not counting `besides`."""
-    row = await _one(connection,
+    row = await fetch_one(connection,
                      "SELECT count(*) FROM members WHERE role = 'leader' AND status = 'active'"
                      " AND id IS NOT ?", (besides,))
     return int(row[0])
@@ -154,28 +147,31 @@ async def erase_member(connection: Connection, member_id: int, placeholder: str,
                        now: datetime) -> bool:
     """Erases a member's personal data and keeps the anonymous row for the statistics.
 
-    Name becomes the placeholder, phone, Telegram id, languages and away time are emptied,
-    gender becomes undisclosed, status 'removed'. Their open dialogue is deleted, the messages
-    the bot sent them are emptied, and sent messages to others that quoted their name or phone
-    (team lists, leader notices) are emptied too. False if the member is unknown or was erased.
+    Name becomes the placeholder, phone, language and away time are emptied, gender becomes
+    undisclosed, status 'removed', and every address they were reached at is unlinked. Their open
+    dialogues are deleted, the messages the bot sent them are emptied, and sent messages to
+    others that quoted their name or phone (team lists, leader notices) are emptied too. False
+    if the member is unknown or was erased.
     """
-    member = await _one(connection,
-                        "SELECT * FROM members WHERE id = ? AND status != 'removed'",
-                        (member_id,))
+    member = await fetch_one(connection,
+                             "SELECT * FROM members WHERE id = ? AND status != 'removed'",
+                             (member_id,))
     if member is None:
         return False
+    addresses = [f"{row['transport']}:{row['address']}" for row in await fetch_all(
+        connection, "SELECT transport, address FROM member_addresses WHERE member_id = ?",
+        (member_id,))]
     await connection.execute(
-        "UPDATE members SET name = ?, phone = NULL, telegram_id = NULL, locale = NULL,"
-        " telegram_locale = NULL, away_until = NULL, unreachable = 0, gender = 'undisclosed',"
-        " linked_at = NULL, status = 'removed', removed_at = ? WHERE id = ?",
+        "UPDATE members SET name = ?, phone = NULL, locale = NULL, away_until = NULL,"
+        " gender = 'undisclosed', status = 'removed', removed_at = ? WHERE id = ?",
         (placeholder, to_db(now), member_id))
-    telegram_id = member["telegram_id"]
-    if telegram_id is not None:
-        await connection.execute("DELETE FROM dialogues WHERE telegram_id = ?", (telegram_id,))
+    await connection.execute("DELETE FROM member_addresses WHERE member_id = ?", (member_id,))
+    for address in addresses:
+        await connection.execute("DELETE FROM dialogues WHERE address = ?", (address,))
         await connection.execute(
-            "UPDATE outbox SET payload = '{}', chat_id = 0,"
+            "UPDATE outbox SET payload = '{}', address = '',"
             " state = CASE WHEN state IN ('pending', 'sending') THEN 'skipped' ELSE state END"
-            " WHERE chat_id = ?", (telegram_id,))
+            " WHERE address = ?", (address,))
     quoted = set()
     for value in (member["name"], member["phone"]):
         if value and len(value) >= 3:
@@ -208,13 +204,16 @@ async def member_data(database: Database, member_id: int) -> dict[str, Any]:
     invites = await database.fetch_all(
         "SELECT id, role, area, created_by, created_at, expires_at, used_at FROM invites"
         " WHERE used_by = ? OR created_by = ? ORDER BY id", (member_id, actor))
-    dialogues = []
-    if member is not None and member["telegram_id"] is not None:
-        dialogues = await database.fetch_all(
-            "SELECT kind, step, data, updated_at FROM dialogues WHERE telegram_id = ?",
-            (member["telegram_id"],))
+    addresses = await database.fetch_all(
+        "SELECT transport, address, reported_locale, reachable, linked_at FROM member_addresses"
+        " WHERE member_id = ? ORDER BY id", (member_id,))
+    dialogues = await database.fetch_all(
+        "SELECT d.kind, d.step, d.data, d.updated_at FROM dialogues AS d JOIN member_addresses"
+        " AS a ON d.address = a.transport || ':' || a.address WHERE a.member_id = ?",
+        (member_id,))
     return {
         "member": _as_dict(member) if member else None,
+        "addresses": [_as_dict(row) for row in addresses],
         "requests": [_as_dict(row) for row in requests],
         "invites": [_as_dict(row) for row in invites],
         "open_dialogues": [_as_dict(row) for row in dialogues],
