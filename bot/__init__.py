@@ -1,4 +1,6 @@
-"""The POSOM call-out bot's core: config, rules, call-out service, i18n and the CLI.
+"""The POSOM call-out bot's core: the call-out, debrief, records, people and delivery wings, plus
+config, i18n and the wiring (app, services, cli).
 
-Only `bot.app` (the composition root) imports Telegram; everything else is plain Python.
+The core talks to people at addresses (storage.models.Address) through transport-neutral
+messages; no module here imports a chat service's library.
 """

@@ -1,8 +1,10 @@
-"""The one codec for inline-button data: a short versioned prefix and ids, never text.
+"""The one codec for choice ids: a short versioned prefix and ids, never text.
 
-Telegram allows 64 bytes of callback data (https://core.telegram.org/bots/api#inlinekeyboardbutton),
-so each action is packed as e.g. "a1:1234:y". `parse` returns None for anything it does not know,
-which handlers answer as "this button is no longer valid".
+A choice under a message (bot.delivery.messages.Choice) carries its action packed as e.g.
+"a1:1234:y". Ids stay at most 64 bytes so that every transport can carry one (Telegram's
+callback data is the tightest: https://core.telegram.org/bots/api#inlinekeyboardbutton).
+`parse` returns None for anything it does not know, which handlers answer as "this choice is no
+longer valid".
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Answer:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> Answer | None:
-        if len(parts) == 2 and parts[0].isdecimal() and parts[1] in ("y", "n"):
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("y", "n"):
             return cls(int(parts[0]), parts[1] == "y")
         return None
 
@@ -63,7 +65,7 @@ class MissionAction:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> MissionAction | None:
-        if len(parts) == 2 and parts[0].isdecimal() and parts[1] in ("arrived", "finished",
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("arrived", "finished",
                                                                     "withdraw"):
             return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
         return None
@@ -81,7 +83,7 @@ class HoldAction:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> HoldAction | None:
-        if len(parts) == 1 and parts[0].isdecimal():
+        if len(parts) == 1 and _is_id(parts[0]):
             return cls(int(parts[0]))
         return None
 
@@ -99,7 +101,7 @@ class StatusAction:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> StatusAction | None:
-        if len(parts) == 2 and parts[0].isdecimal() and parts[1] in ("close", "cancel",
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("close", "cancel",
                                                                     "cancel_yes", "refresh",
                                                                     "widen", "go"):
             return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
@@ -158,7 +160,7 @@ class DebriefAction:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> DebriefAction | None:
-        if len(parts) not in (3, 4) or not (parts[0].isdecimal() and parts[1].isdecimal()):
+        if len(parts) not in (3, 4) or not (_is_id(parts[0]) and _is_id(parts[1])):
             return None
         if parts[2] not in _DEBRIEF_VERBS:
             return None
@@ -195,7 +197,7 @@ class RemoveConfirm:
 
     @classmethod
     def _parse(cls, parts: list[str]) -> RemoveConfirm | None:
-        if len(parts) == 1 and parts[0].isdecimal():
+        if len(parts) == 1 and _is_id(parts[0]):
             return cls(int(parts[0]))
         return None
 
@@ -216,6 +218,11 @@ def parse(data: str | None) -> Callback | None:
     if kind is None:
         return None
     return kind._parse(rest.split(":"))
+
+
+def _is_id(text: str) -> bool:
+    """A row id as packed: decimal digits that fit SQLite's 64-bit integers."""
+    return text.isdecimal() and len(text) <= 18
 
 
 def _checked(data: str) -> str:

@@ -9,11 +9,17 @@ import logging
 import os
 import sqlite3
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
 from bot.durations import parse_duration
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 __all__ = ["main"]
 
@@ -33,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="posom", description="Call-out bot for POSOM crisis-support groups (Telegram).")
+        prog="posom", description="Call-out bot for POSOM crisis-support groups.")
     parser.add_argument(
         "--config", type=Path,
         default=Path(os.environ.get("POSOM_CONFIG", DEFAULT_CONFIG_PATH)),
@@ -187,6 +193,23 @@ def _existing_database(settings: Settings) -> Path:
     return path
 
 
+@asynccontextmanager
+async def _offline(settings: Settings, *, existing: bool = True) -> AsyncIterator[Services]:
+    """The core without any transport, for one command: the database opened (and, with
+    `existing`, required to be there already) and closed again afterwards."""
+    from bot.delivery.router import MessengerRouter
+    from bot.services import build_services
+    from storage.clock import system_clock
+    from storage.database import Database
+
+    database = await Database.open(_existing_database(settings) if existing
+                                   else settings.storage.path)
+    try:
+        yield build_services(settings, database, MessengerRouter(), system_clock)
+    finally:
+        await database.close()
+
+
 def _write(path: Path, content: bytes) -> None:
     """Writes a file whole or not at all (a temporary file renamed into place)."""
     try:
@@ -199,16 +222,8 @@ def _write(path: Path, content: bytes) -> None:
 
 
 async def _report(settings: Settings, year: int, out: Path, lang: str | None) -> int:
-    from bot.records.service import ReportService
-    from storage.clock import system_clock
-    from storage.database import Database
-
-    database = await Database.open(_existing_database(settings))
-    try:
-        files = await ReportService(settings, database, system_clock).build(
-            year, lang or settings.organisation.default_locale)
-    finally:
-        await database.close()
+    async with _offline(settings) as core:
+        files = await core.reports.build(year, lang or settings.organisation.default_locale)
     written = [out / f"report-{year}.html"]
     _write(written[0], files.html.encode("utf-8"))
     for name, text in files.tables.items():
@@ -222,15 +237,9 @@ async def _report(settings: Settings, year: int, out: Path, lang: str | None) ->
 
 async def _audit_export(settings: Settings, year: int, out: Path | None) -> int:
     from bot.records.audit_trail import audit_csv, year_bounds
-    from storage.audit import AuditReads
-    from storage.database import Database
 
-    database = await Database.open(_existing_database(settings))
-    try:
-        entries = await AuditReads(database).between(*year_bounds(year,
-                                                                  settings.organisation.tz))
-    finally:
-        await database.close()
+    async with _offline(settings) as core:
+        entries = await core.audit.between(*year_bounds(year, settings.organisation.tz))
     path = out or Path(f"audit-{year}.csv")
     _write(path, audit_csv(entries).encode("utf-8"))
     print(f"written: {path} ({len(entries)} audit rows of {year})")
@@ -238,18 +247,8 @@ async def _audit_export(settings: Settings, year: int, out: Path | None) -> int:
 
 
 async def _archive_export(settings: Settings, year: int, out: Path | None) -> int:
-    from bot.deadlines import DeadlineRunner
-    from bot.people.privacy import PrivacyService
-    from storage.clock import system_clock
-    from storage.database import Database
-
-    database = await Database.open(_existing_database(settings))
-    try:
-        privacy = PrivacyService(settings, database, system_clock,
-                                 DeadlineRunner(database, system_clock))
-        content = await privacy.archive(year, actor="cli")
-    finally:
-        await database.close()
+    async with _offline(settings) as core:
+        content = await core.privacy.archive(year, actor="cli")
     path = out or Path(f"archive-{year}.json")
     _write(path, content)
     print(f"written: {path} (everything about the call-outs of {year}; keep it where the "
@@ -258,36 +257,25 @@ async def _archive_export(settings: Settings, year: int, out: Path | None) -> in
 
 
 async def _roster_remove(settings: Settings, who: str) -> int:
-    from bot.deadlines import DeadlineRunner
     from bot.people.phone import normalise_phone
-    from bot.people.privacy import PrivacyService
-    from storage.clock import system_clock
-    from storage.database import Database
-    from storage.members import MemberStore
 
-    database = await Database.open(_existing_database(settings))
-    try:
-        members = MemberStore(database)
+    async with _offline(settings) as core:
         member = None
         if who.isdecimal() and len(who) < 7:
-            member = await members.by_id(int(who))
+            member = await core.members.by_id(int(who))
         else:
             try:
-                member = await members.by_phone(normalise_phone(who))
+                member = await core.members.by_phone(normalise_phone(who))
             except ValueError:
                 raise UsageError(f"{who!r} is neither a member id nor a phone number") from None
         if member is None or member.status == "removed":
             raise UsageError(f"no member {who!r} (ids are listed by /roster in chat)")
-        privacy = PrivacyService(settings, database, system_clock,
-                                 DeadlineRunner(database, system_clock))
-        result = await privacy.erase(member.id, actor="cli")
-    finally:
-        await database.close()
+        result = await core.roster.remove(None, member.id)
     if result.refusal == "last_leader":
         raise UsageError(f"member {member.id} is the last active leader; make someone else a "
                          "leader first")
-    if result.refusal and result.refusal.startswith("busy:"):
-        raise UsageError(f"member {member.id} is on call-out {result.refusal[5:]} right now; "
+    if result.refusal == "busy":
+        raise UsageError(f"member {member.id} is on call-out {result.busy_on} right now; "
                          "erase them after it has ended")
     if not result.done:
         raise UsageError(f"no member {who!r}")
@@ -299,6 +287,8 @@ async def _roster_remove(settings: Settings, who: str) -> int:
 def _backup(settings: Settings, target: Path) -> int:
     from datetime import datetime
 
+    from storage.backup import BackupFailed, backup_database
+
     source = _existing_database(settings)
     if target.is_dir():
         target = target / f"posom-{datetime.now():%Y%m%d-%H%M%S}.db"
@@ -308,24 +298,13 @@ def _backup(settings: Settings, target: Path) -> int:
         raise UsageError(f"{target}: that is the database itself")
     if not target.parent.is_dir():
         raise UsageError(f"{target.parent}: no such folder")
-    partial = target.with_name(target.name + ".part")
-    # SQLite's online backup copies a consistent snapshot (one read transaction) while the
-    # bot keeps writing; the copy is checked before it gets its final name.
-    with sqlite3.connect(source, timeout=30) as connection, \
-            sqlite3.connect(partial) as copy:
-        connection.backup(copy)
-        check = copy.execute("PRAGMA integrity_check").fetchone()[0]
-        version = copy.execute("PRAGMA user_version").fetchone()[0]
-        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-    connection.close()
-    copy.close()
-    if check != "ok":
-        partial.unlink(missing_ok=True)
-        print(f"posom: backup failed the integrity check: {check}", file=sys.stderr)
+    try:
+        result = backup_database(source, target)
+    except BackupFailed as failed:
+        print(f"posom: backup failed the integrity check: {failed}", file=sys.stderr)
         return 1
-    partial.replace(target)
-    print(f"backup written: {target} ({target.stat().st_size} bytes, schema version {version}, "
-          "integrity ok)")
+    print(f"backup written: {result.path} ({result.size} bytes, schema version "
+          f"{result.schema_version}, integrity ok)")
     return 0
 
 
@@ -333,36 +312,22 @@ def _run(settings: Settings, path: Path) -> int:
     if settings.telegram.token is None:
         raise ConfigError(f"{path}: telegram.token: missing (get one from @BotFather; "
                           "without a token try `posom demo`)")
-    from telegram.error import InvalidToken, NetworkError
-
     from bot.app import BotRuntime
+    from bot.transport import ServiceUnreachable, TransportRefused
 
     try:
         asyncio.run(BotRuntime(settings).run_until_signalled())
-    except InvalidToken:
-        # PTB's message quotes the token itself: say it in our own words.
-        print(f"posom: {path}: telegram.token: refused by {settings.telegram.api_url}",
-              file=sys.stderr)
+    except TransportRefused as refused:
+        print(f"posom: {path}: {refused}", file=sys.stderr)
         return EXIT_USAGE
-    except NetworkError as error:
-        print(f"posom: cannot reach {settings.telegram.api_url}: "
-              f"{_redacted(str(error), settings)}", file=sys.stderr)
+    except ServiceUnreachable as unreachable:
+        print(f"posom: {unreachable}", file=sys.stderr)
         return 1
     return 0
 
 
-def _redacted(text: str, settings: Settings) -> str:
-    """The text with the bot token masked, for any message that might quote it."""
-    token = settings.telegram.token.get_secret_value() if settings.telegram.token else ""
-    return text.replace(token, "***") if token else text
-
-
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.people.enrolment import EnrolmentService
-    from storage.clock import system_clock
-    from storage.database import Database
-    from storage.dialogues import DialogueStore
-    from storage.members import MemberStore
+    from transports.telegram.transport import invite_link
 
     if args.area and settings.area(args.area) is None:
         print(f"posom: unknown area {args.area!r} (known: {', '.join(settings.area_keys)})",
@@ -373,17 +338,10 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"posom: --expires: {error}", file=sys.stderr)
         return EXIT_USAGE
-    database = await Database.open(settings.storage.path)
-    try:
-        members = MemberStore(database)
-        service = EnrolmentService(settings, members, DialogueStore(database), system_clock)
-        issued = await service.issue_invite(args.role, args.area, "cli", expires)
-    finally:
-        await database.close()
-    if issued.link:
-        print(issued.link)
-    else:
-        print("(set telegram.bot_username in the config to get a t.me link)")
+    async with _offline(settings, existing=False) as core:
+        issued = await core.enrolment.issue_invite(args.role, args.area, "cli", expires)
+    link = invite_link(settings, issued.token)
+    print(link or "(set telegram.bot_username in the config to get a t.me link)")
     print(f"token: {issued.token}")
     print(f"role: {issued.role}  area: {issued.area or '-'}  "
           f"expires: {issued.expires_at.astimezone(settings.organisation.tz):%Y-%m-%d %H:%M}")
@@ -393,28 +351,22 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
 async def _roster_import(settings: Settings, path: Path) -> int:
     from bot.people.roster import RosterError, read_roster
     from storage.clock import system_clock
-    from storage.database import Database
-    from storage.members import MemberStore
 
     try:
         rows = read_roster(path, settings)
     except RosterError as error:
         print(f"posom: {error}; nothing was imported", file=sys.stderr)
         return EXIT_USAGE
-    database = await Database.open(settings.storage.path)
-    try:
-        members = MemberStore(database)
+    async with _offline(settings, existing=False) as core:
         for row in rows:
-            existing = await members.by_phone(row.member.phone)
+            existing = await core.members.by_phone(row.member.phone)
             if existing is not None:
                 print(f"posom: {path}: line {row.line}: phone {row.member.phone} is already "
                       f"registered to member {existing.id}; nothing was imported",
                       file=sys.stderr)
                 return EXIT_USAGE
-        count = await members.import_roster([row.member for row in rows], actor="cli",
-                                            now=system_clock())
-    finally:
-        await database.close()
+        count = await core.members.import_roster([row.member for row in rows], actor="cli",
+                                                 now=system_clock())
     print(f"imported {count} member(s) from {path}")
     return 0
 
@@ -436,9 +388,8 @@ async def _check(settings: Settings, path: Path) -> int:
         print("token: telegram.token: missing")
         problems += 1
     else:
-        from telegram.error import TelegramError
-
-        from bot.app import check_token
+        from bot.transport import ServiceUnreachable, TransportRefused
+        from transports.telegram.transport import check_token
 
         try:
             username = await check_token(settings)
@@ -447,8 +398,7 @@ async def _check(settings: Settings, path: Path) -> int:
                 print(f"telegram.bot_username: {settings.telegram.bot_username!r} differs from "
                       f"the token's bot @{username}")
                 problems += 1
-        except TelegramError as error:
-            print(f"token: refused by {settings.telegram.api_url}: "
-                  f"{_redacted(str(error), settings)}")
+        except (TransportRefused, ServiceUnreachable) as error:
+            print(f"token: {error}")
             problems += 1
     return 1 if problems else 0

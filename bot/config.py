@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
 
 from bot.durations import format_duration, parse_duration
+from storage.models import Address
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -380,7 +381,9 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    admins: list[int] = []
+    # Leaders from the first start: a Telegram user id (123456789), or an address written
+    # "transport:id" (e.g. "telegram:123456789").
+    admins: list[int | str] = []
     telegram: TelegramSettings = TelegramSettings()
     organisation: OrganisationSettings = OrganisationSettings()
     areas: list[Area] = [Area(key="default", name="POSOM")]
@@ -410,6 +413,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"retention.per_area: unknown area {key!r}"
                                  f" (known: {', '.join(keys)})")
         return self
+
+    @field_validator("admins")
+    @classmethod
+    def _admin_addresses(cls, admins: list[int | str]) -> list[int | str]:
+        for admin in admins:
+            if isinstance(admin, str):
+                transport, separator, ident = admin.partition(":")
+                if not separator or not transport or not ident:
+                    raise ValueError(f"{admin!r}: a Telegram user id, or \"transport:id\"")
+        return admins
+
+    @property
+    def admin_addresses(self) -> list[Address]:
+        """The configured admins as addresses (a bare number is a Telegram user id)."""
+        return [Address.parse(admin) if isinstance(admin, str) else Address("telegram", str(admin))
+                for admin in self.admins]
 
     def area(self, key: str) -> Area | None:
         return next((area for area in self.areas if area.key == key), None)

@@ -57,6 +57,12 @@ class DeadlineRunner:
             logger.info("deadlines re-armed count=%d", len(pending))
         return len(pending)
 
+    def armed_count(self) -> int:
+        """How many deadline rows are armed in the scheduler right now."""
+        if self._scheduler is None:
+            return 0
+        return sum(1 for job in self._scheduler.get_jobs() if job.id.startswith("deadline-"))
+
     def every(self, interval: timedelta, job: Callable[[], Awaitable[None]], name: str) -> None:
         """Runs a coroutine at a fixed interval (the watchdog)."""
         self._scheduler.add_job(job, "interval", seconds=interval.total_seconds(), id=name,

@@ -91,12 +91,13 @@ def translator(locale: str, timezone: str = "Europe/Stockholm") -> Translator:
     return Translator(locale if locale in LOCALES else "en", ZoneInfo(timezone))
 
 
-def resolve_locale(chosen: str | None, telegram_code: str | None, default: str) -> str:
-    """Picks a person's language: their /language choice, else Telegram's, else the default."""
+def resolve_locale(chosen: str | None, reported: str | None, default: str) -> str:
+    """Picks a person's language: their /language choice, else what their app reports, else
+    the default."""
     if chosen in LOCALES:
         return chosen
-    if telegram_code:
-        base = telegram_code.split("-")[0].split("_")[0].lower()
+    if reported:
+        base = reported.split("-")[0].split("_")[0].lower()
         if base in LOCALES:
             return base
     return default

@@ -9,6 +9,7 @@ from bot.callout.service import CalloutService
 from bot.config import Settings
 from bot.deadlines import DeadlineRunner
 from bot.debrief.service import DebriefService
+from bot.delivery.router import MessengerRouter
 from bot.delivery.sender import OutboxSender
 from bot.people.enrolment import EnrolmentService
 from bot.people.privacy import PrivacyService
@@ -43,7 +44,10 @@ class Services:
     audit: AuditReads
 
     async def start(self) -> None:
-        """Starts delivering (what a crash left unsent first) and arms every pending deadline."""
+        """Makes the configured admins leaders, starts delivering (what a crash left unsent
+        first) and arms every pending deadline."""
+        for admin in self.settings.admin_addresses:
+            await self.members.ensure_admin(admin, now=self.clock())
         await self.sender.start()
         await self.deadlines.start()
         await self.privacy.start()
@@ -56,12 +60,12 @@ class Services:
         await self.sender.stop()
 
 
-async def build_services(settings: Settings, database: Database, messenger, clock: Clock,
-                         *, sender_workers: int = 8) -> Services:
-    """Wires the core around an open database and a messenger (any transport)."""
+def build_services(settings: Settings, database: Database, router: MessengerRouter,
+                         clock: Clock, *, sender_workers: int = 8) -> Services:
+    """Wires the core around an open database and the messengers of the running transports."""
     members = MemberStore(database)
     dialogues = DialogueStore(database)
-    sender = OutboxSender(OutboxStore(database), messenger, clock, workers=sender_workers)
+    sender = OutboxSender(OutboxStore(database), router, clock, workers=sender_workers)
     deadlines = DeadlineRunner(database, clock)
     deadlines.after_fire.append(sender.wake)
     callouts = CalloutService(settings, database, clock, sender.wake, deadlines)
@@ -72,9 +76,6 @@ async def build_services(settings: Settings, database: Database, messenger, cloc
     # Sensitive details are purged a retention period after a call-out ends, either way.
     callouts.on_closed.append(privacy.schedule_purge)
     callouts.on_cancelled.append(privacy.schedule_purge)
-    now = clock()
-    for admin in settings.admins:
-        await members.ensure_admin(admin, now=now)
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,

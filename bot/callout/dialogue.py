@@ -8,25 +8,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.callout.draft import (
+    MAX_BRIEFING,
+    MAX_NEEDED,
+    MAX_PLACE,
+    MAX_SUMMARY,
+    Actor,
+    DraftRefused,
+    check_needed,
+    check_text,
+)
 from bot.callout.render import area_name, exercise_mark
 from bot.callout.service import CalloutService, Issued
 from bot.choices import ActivateChoice
 from bot.config import Settings
-from bot.delivery.messages import Button, OutgoingMessage
+from bot.delivery.messages import Choice, OutgoingMessage
 from bot.i18n import Translator
 from bot.people.persons import translator_for
 from storage.callouts import NewActivation
 from storage.clock import Clock
 from storage.dialogues import Dialogue, DialogueStore
-from storage.models import Member
+from storage.models import Address, Member
 
 __all__ = ["ActivationDialogue", "DialogueReply"]
 
 KIND = "activate"
 # Values of the kind step's exercise toggle: a kind key cannot contain "-", so no clash.
 EXERCISE_ON, EXERCISE_OFF = "ex-on", "ex-off"
-MAX_SUMMARY = 300
-MAX_BRIEFING = 2500
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,30 +53,30 @@ class ActivationDialogue:
         self.callouts = callouts
         self.clock = clock
 
-    async def begin(self, leader: Member) -> DialogueReply:
-        """Starts (or restarts) the dialogue at the first question."""
-        dialogue = Dialogue(leader.telegram_id, KIND, "kind", {})
+    async def begin(self, leader: Member, chat: Address) -> DialogueReply:
+        """Starts (or restarts) the dialogue at the first question, in the chat it was asked in."""
+        dialogue = Dialogue(chat, KIND, "kind", {})
         await self.dialogues.save(dialogue, self.clock())
         return DialogueReply([self._question(dialogue, translator_for(self.settings, leader))])
 
-    async def is_active(self, telegram_id: int) -> bool:
-        """True while this person has an /activate dialogue open."""
-        dialogue = await self.dialogues.get(telegram_id)
+    async def is_active(self, chat: Address) -> bool:
+        """True while an /activate dialogue is open in this chat."""
+        dialogue = await self.dialogues.get(chat)
         return dialogue is not None and dialogue.kind == KIND
 
-    async def abort(self, leader: Member) -> DialogueReply:
+    async def abort(self, leader: Member, chat: Address) -> DialogueReply:
         """Drops the dialogue; nothing was sent."""
-        await self.dialogues.end(leader.telegram_id)
+        await self.dialogues.end(chat)
         t = translator_for(self.settings, leader)
         return DialogueReply([OutgoingMessage(t.gettext("Cancelled. No call-out was sent."),
-                                              remove_keyboard=True)])
+                                              clear_suggestions=True)])
 
-    async def choose(self, leader: Member, choice: ActivateChoice) -> DialogueReply:
-        """Takes a button press in the dialogue."""
+    async def choose(self, leader: Member, chat: Address, choice: ActivateChoice) -> DialogueReply:
+        """Takes a choice pressed in the dialogue."""
         t = translator_for(self.settings, leader)
-        dialogue = await self.dialogues.get(leader.telegram_id)
+        dialogue = await self.dialogues.get(chat)
         if choice.value == "abort" and dialogue is not None and dialogue.kind == KIND:
-            return await self.abort(leader)
+            return await self.abort(leader, chat)
         if dialogue is None or dialogue.kind != KIND or dialogue.step != choice.step:
             return DialogueReply([OutgoingMessage(t.gettext(
                 "That button belongs to an earlier step. Please answer the latest question."))])
@@ -82,7 +90,8 @@ class ActivationDialogue:
         if choice.step == "area" and self.settings.area(choice.value):
             data["area"] = choice.value
             return await self._next(leader, dialogue, t)
-        if choice.step == "needed" and choice.value.isdecimal() and 1 <= int(choice.value) <= 20:
+        if choice.step == "needed" and choice.value.isdecimal() and len(choice.value) <= 2 \
+                and 1 <= int(choice.value) <= MAX_NEEDED:
             data["needed"] = int(choice.value)
             return await self._next(leader, dialogue, t)
         if choice.step == "location" and choice.value == "skip":
@@ -92,43 +101,37 @@ class ActivationDialogue:
             return await self._send(leader, dialogue, t)
         return DialogueReply([self._question(dialogue, t)])
 
-    async def text(self, leader: Member, text: str) -> DialogueReply:
+    async def text(self, leader: Member, chat: Address, text: str) -> DialogueReply:
         """Takes a typed answer (number, summary, briefing, or an address)."""
         t = translator_for(self.settings, leader)
-        dialogue = await self.dialogues.get(leader.telegram_id)
+        dialogue = await self.dialogues.get(chat)
         if dialogue is None or dialogue.kind != KIND:
             raise LookupError("no /activate dialogue")
         data, value = dialogue.data, text.strip()
-        if dialogue.step == "needed":
-            if not value.isdecimal() or not 1 <= int(value) <= 20:
+        try:
+            if dialogue.step == "needed":
+                if not (value.isdecimal() and len(value) <= 2):
+                    raise DraftRefused("needed", "not a number")
+                data["needed"] = check_needed(int(value))
+            elif dialogue.step == "summary":
+                data["summary"] = check_text("summary", value, MAX_SUMMARY)
+            elif dialogue.step == "briefing":
+                data["briefing"] = check_text("briefing", value, MAX_BRIEFING)
+            elif dialogue.step == "location":
+                data["address"] = value[:MAX_PLACE]
+                data["location_done"] = True
+            else:
                 return DialogueReply([OutgoingMessage(t.gettext(
-                    "Please give a number from 1 to 20.")), self._question(dialogue, t)])
-            data["needed"] = int(value)
-        elif dialogue.step == "summary":
-            if not value or len(value) > MAX_SUMMARY:
-                return DialogueReply([OutgoingMessage(t.gettext(
-                    "Please write a short summary (at most {count} characters).").format(
-                        count=MAX_SUMMARY))])
-            data["summary"] = value
-        elif dialogue.step == "briefing":
-            if not value or len(value) > MAX_BRIEFING:
-                return DialogueReply([OutgoingMessage(t.gettext(
-                    "Please write the briefing (at most {count} characters).").format(
-                        count=MAX_BRIEFING))])
-            data["briefing"] = value
-        elif dialogue.step == "location":
-            data["address"] = value[:300]
-            data["location_done"] = True
-        else:
-            return DialogueReply([OutgoingMessage(t.gettext(
-                "Please use the buttons to answer.")), self._question(dialogue, t)])
+                    "Please use the buttons to answer.")), self._question(dialogue, t)])
+        except DraftRefused as refused:
+            return DialogueReply(self._refusal(refused.field, dialogue, t))
         return await self._next(leader, dialogue, t)
 
-    async def location(self, leader: Member, latitude: float, longitude: float,
+    async def location(self, leader: Member, chat: Address, latitude: float, longitude: float,
                        title: str | None = None, address: str | None = None) -> DialogueReply:
         """Takes a shared location pin or venue at the location step."""
         t = translator_for(self.settings, leader)
-        dialogue = await self.dialogues.get(leader.telegram_id)
+        dialogue = await self.dialogues.get(chat)
         if dialogue is None or dialogue.kind != KIND or dialogue.step != "location":
             return DialogueReply([OutgoingMessage(t.gettext(
                 "A location is only needed at the location step of /activate."))])
@@ -138,6 +141,18 @@ class ActivationDialogue:
         if address:
             dialogue.data["address"] = address
         return await self._next(leader, dialogue, t)
+
+    def _refusal(self, field: str, dialogue: Dialogue, t: Translator) -> list[OutgoingMessage]:
+        """What the leader is told when a typed answer is outside the call-out's limits."""
+        if field == "needed":
+            return [OutgoingMessage(t.gettext("Please give a number from 1 to {count}.").format(
+                count=MAX_NEEDED)), self._question(dialogue, t)]
+        if field == "summary":
+            return [OutgoingMessage(t.gettext(
+                "Please write a short summary (at most {count} characters).").format(
+                    count=MAX_SUMMARY))]
+        return [OutgoingMessage(t.gettext(
+            "Please write the briefing (at most {count} characters).").format(count=MAX_BRIEFING))]
 
     async def _next(self, leader: Member, dialogue: Dialogue, t: Translator) -> DialogueReply:
         dialogue.step = self._missing_step(dialogue)
@@ -166,50 +181,50 @@ class ActivationDialogue:
     def _question(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
         message = self._unmarked_question(dialogue, t)
         if dialogue.data.get("exercise"):
-            return OutgoingMessage(f"{exercise_mark(t)}\n{message.text}", buttons=message.buttons)
+            return OutgoingMessage(f"{exercise_mark(t)}\n{message.text}", choices=message.choices)
         return message
 
     def _unmarked_question(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
         step = dialogue.step
-        abort = (Button(t.gettext("Cancel"), ActivateChoice(step, "abort").pack()),)
+        abort = (Choice(t.gettext("Cancel"), ActivateChoice(step, "abort").pack()),)
         if step == "kind":
-            kinds = [Button(kind.label(t.locale), ActivateChoice("kind", kind.key).pack())
+            kinds = [Choice(kind.label(t.locale), ActivateChoice("kind", kind.key).pack())
                      for kind in self.settings.callout.kinds]
             rows = tuple(tuple(kinds[i:i + 2]) for i in range(0, len(kinds), 2))
             if dialogue.data.get("exercise"):
-                toggle = Button(t.gettext("Real call-out, not an exercise"),
+                toggle = Choice(t.gettext("Real call-out, not an exercise"),
                                 ActivateChoice("kind", EXERCISE_OFF).pack())
                 return OutgoingMessage(t.gettext("New exercise. What is the scenario?"),
-                                       buttons=(*rows, (toggle,), abort))
-            toggle = Button("🔶 " + t.gettext("Exercise"),
+                                       choices=(*rows, (toggle,), abort))
+            toggle = Choice("🔶 " + t.gettext("Exercise"),
                             ActivateChoice("kind", EXERCISE_ON).pack())
             return OutgoingMessage(t.gettext("New call-out. What has happened?"),
-                                   buttons=(*rows, (toggle,), abort))
+                                   choices=(*rows, (toggle,), abort))
         if step == "area":
-            areas = [Button(area.name, ActivateChoice("area", area.key).pack())
+            areas = [Choice(area.name, ActivateChoice("area", area.key).pack())
                      for area in self.settings.areas]
             rows = tuple(tuple(areas[i:i + 3]) for i in range(0, len(areas), 3))
-            return OutgoingMessage(t.gettext("Where?"), buttons=(*rows, abort))
+            return OutgoingMessage(t.gettext("Where?"), choices=(*rows, abort))
         if step == "needed":
             default = self.settings.callout.needed
             choices = sorted({1, 2, 3, 4, default})
-            row = tuple(Button(f"{n} ✓" if n == default else str(n),
+            row = tuple(Choice(f"{n} ✓" if n == default else str(n),
                                ActivateChoice("needed", str(n)).pack()) for n in choices)
             return OutgoingMessage(t.gettext("How many support persons are needed? Press a "
-                                             "number or write one."), buttons=(row, abort))
+                                             "number or write one."), choices=(row, abort))
         if step == "summary":
             return OutgoingMessage(t.gettext(
                 "Write a short summary that is sent to everyone asked, e.g. “Fire in a house, "
-                "family needs support”. No names or addresses here."), buttons=(abort,))
+                "family needs support”. No names or addresses here."), choices=(abort,))
         if step == "briefing":
             return OutgoingMessage(t.gettext(
                 "Write the briefing for those who go: address, contact person on site, what "
-                "happened. Only the confirmed support persons will see it."), buttons=(abort,))
+                "happened. Only the confirmed support persons will see it."), choices=(abort,))
         if step == "location":
-            skip = Button(t.gettext("No location"), ActivateChoice("location", "skip").pack())
+            skip = Choice(t.gettext("No location"), ActivateChoice("location", "skip").pack())
             return OutgoingMessage(t.gettext(
                 "Share the location (📎 → Location), write a meeting place, or skip."),
-                buttons=((skip,), abort))
+                choices=((skip,), abort))
         return self._preview(dialogue, t)
 
     def _preview(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
@@ -228,13 +243,13 @@ class ActivationDialogue:
             t.gettext("Place: {place}").format(place=place or "–"),
         ]
         send = t.gettext("Send exercise") if data.get("exercise") else t.gettext("Send call-out")
-        buttons = ((Button(send, ActivateChoice("preview", "send").pack()),
-                    Button(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),)
-        return OutgoingMessage("\n".join(lines), buttons=buttons)
+        buttons = ((Choice(send, ActivateChoice("preview", "send").pack()),
+                    Choice(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),)
+        return OutgoingMessage("\n".join(lines), choices=buttons)
 
     async def _send(self, leader: Member, dialogue: Dialogue, t: Translator) -> DialogueReply:
         # Taking the dialogue is atomic: a double press on [Skicka larm] sends one call-out.
-        taken = await self.dialogues.take(leader.telegram_id, KIND, "preview")
+        taken = await self.dialogues.take(dialogue.address, KIND, "preview")
         if taken is None:
             return DialogueReply([OutgoingMessage(t.gettext("This call-out was already sent."))])
         data = taken.data
@@ -243,7 +258,7 @@ class ActivationDialogue:
             summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
             location_lon=data.get("lon"), location_title=data.get("title"),
             location_address=data.get("address"), exercise=bool(data.get("exercise")))
-        issued = await self.callouts.issue(leader, draft)
+        issued = await self.callouts.issue(Actor.leader(leader), draft)
         text = t.ngettext("Call-out {code} sent to {count} support person.",
                           "Call-out {code} sent to {count} support persons.",
                           issued.asked).format(code=issued.activation.code, count=issued.asked)

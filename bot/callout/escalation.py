@@ -13,12 +13,13 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.callout.asking import ask
+from bot.callout.outbound import Outbound
 from bot.callout.render import area_name, go_label, kind_label
 from bot.choices import StatusAction
 from bot.config import Settings
 from bot.deadlines import DeadlineRunner
-from bot.delivery.messages import Button
-from bot.delivery.outbound import Outbound
+from bot.delivery.messages import Choice
 from bot.i18n import Translator
 from storage import callouts as sql
 from storage.audit import append_audit
@@ -97,7 +98,7 @@ class Escalation:
             return []
         scope = self.settings.callout.waves[deadline.step - 1].scope
         areas = self._areas(activation, scope)
-        asked = await self.outbound.ask(tx, activation, areas, wave=deadline.step + 1, now=now)
+        asked = await ask(tx, self.outbound, activation, areas, wave=deadline.step + 1, now=now)
         await append_audit(tx, now, "system", "escalation.wave", activation.id,
                            step=deadline.step, scope=scope, asked=asked)
         logger.info("activation %s event=wave step=%d scope=%s asked=%d", activation.code,
@@ -145,11 +146,11 @@ class Escalation:
                     duration=t.duration(age), pending=counts.get("pending", 0),
                     declined=counts.get("declined", 0), unreachable=unreachable)
 
-        def buttons(t: Translator) -> tuple[tuple[Button, ...], ...]:
-            row = [Button(t.gettext("Ask everyone"), StatusAction(activation.id, "widen").pack()),
-                   Button(t.gettext("Status"), StatusAction(activation.id, "refresh").pack())]
+        def buttons(t: Translator) -> tuple[tuple[Choice, ...], ...]:
+            row = [Choice(t.gettext("Ask everyone"), StatusAction(activation.id, "widen").pack()),
+                   Choice(t.gettext("Status"), StatusAction(activation.id, "refresh").pack())]
             if counts.get("confirmed"):
-                row.insert(1, Button(go_label(counts["confirmed"], t),
+                row.insert(1, Choice(go_label(counts["confirmed"], t),
                                      StatusAction(activation.id, "go").pack()))
             return (tuple(row),)
 
@@ -187,7 +188,7 @@ class Escalation:
                 return t.gettext("Call-out {code} is not open, nobody more is asked.").format(
                     code=activation.code)
             wave = await sql.highest_wave(tx, activation.id) + 1
-            asked = await self.outbound.ask(tx, activation, self.settings.area_keys, wave=wave,
+            asked = await ask(tx, self.outbound, activation, self.settings.area_keys, wave=wave,
                                             now=now)
             await append_audit(tx, now, f"member:{leader.id}", "escalation.widened",
                                activation.id, asked=asked)

@@ -1,6 +1,6 @@
 """Renderers: pure functions from domain data and a person's translations to messages.
 
-Nothing here reads the database or talks to Telegram, so every text can be tested on its own.
+Nothing here reads the database or talks to a transport, so every text can be tested on its own.
 The broadcast (`request_message`) carries only the non-sensitive summary; the briefing, address
 and location appear only in `briefing_message` and `location_message`, which the call-out
 service sends to confirmed volunteers alone.
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.choices import Answer, HoldAction, MissionAction, StatusAction
 from bot.config import Settings
-from bot.delivery.messages import Button, Location, OutgoingMessage
+from bot.delivery.messages import Choice, Location, OutgoingMessage
 from bot.i18n import N_, Translator
 from storage.models import Activation, Member, Request
 
@@ -107,9 +107,9 @@ def request_message(settings: Settings, activation: Activation, request_id: int,
         "",
         t.gettext("Can you go?"),
     ])
-    buttons = ((Button(t.gettext("Yes, I can"), Answer(request_id, True).pack()),
-                Button(t.gettext("No"), Answer(request_id, False).pack())),)
-    return OutgoingMessage(marked(activation, t, text), buttons=buttons)
+    buttons = ((Choice(t.gettext("Yes, I can"), Answer(request_id, True).pack()),
+                Choice(t.gettext("No"), Answer(request_id, False).pack())),)
+    return OutgoingMessage(marked(activation, t, text), choices=buttons)
 
 
 def answer_edit(settings: Settings, activation: Activation, state: str, t: Translator, *,
@@ -160,17 +160,17 @@ def briefing_message(settings: Settings, activation: Activation, request: Reques
     if leader is not None:
         lines.append(t.gettext("Call-out issued by {name}{phone}").format(
             name=leader.name, phone=f", {leader.phone}" if leader.phone else ""))
-    actions = [] if arrived else [Button(t.gettext("Arrived"),
+    actions = [] if arrived else [Choice(t.gettext("Arrived"),
                                          MissionAction(request.id, "arrived").pack())]
-    actions.append(Button(t.gettext("Finished"), MissionAction(request.id, "finished").pack()))
-    withdraw = Button(t.gettext("Can't go after all"), MissionAction(request.id, "withdraw").pack())
+    actions.append(Choice(t.gettext("Finished"), MissionAction(request.id, "finished").pack()))
+    withdraw = Choice(t.gettext("Can't go after all"), MissionAction(request.id, "withdraw").pack())
     return OutgoingMessage(marked(activation, t, "\n".join(lines)),
-                           buttons=(tuple(actions), (withdraw,)))
+                           choices=(tuple(actions), (withdraw,)))
 
 
 def location_message(activation: Activation,
                      t: Translator | None = None) -> OutgoingMessage | None:
-    """The location as a Telegram pin or venue, if the leader gave coordinates.
+    """The location as a pin or a named place, if the leader gave coordinates.
 
     For an exercise it is always a venue whose title starts with "ÖVNING", since a bare pin has
     no text to mark.
@@ -203,11 +203,6 @@ def time_on_site(activation: Activation, requests: Sequence[Request]) -> timedel
     if not arrivals or activation.closed_at is None:
         return None
     return max(activation.closed_at - min(arrivals), timedelta())
-
-
-def leader_notice(text: str) -> OutgoingMessage:
-    """A notice to leaders (already translated)."""
-    return OutgoingMessage(text)
 
 
 def names(team: Sequence[TeamMember]) -> str:
@@ -286,21 +281,21 @@ def status_detail(settings: Settings, activation: Activation,
                      f"{unreachable_mark}")
     if not people:
         lines.append(t.gettext("Nobody has been asked."))
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: tuple[tuple[Choice, ...], ...] = ()
     if activation.is_active:
-        last_row = [Button(t.gettext("Refresh"), StatusAction(activation.id, "refresh").pack())]
+        last_row = [Choice(t.gettext("Refresh"), StatusAction(activation.id, "refresh").pack())]
         if activation.state == "open":
-            last_row.insert(0, Button(t.gettext("Ask everyone"),
+            last_row.insert(0, Choice(t.gettext("Ask everyone"),
                                       StatusAction(activation.id, "widen").pack()))
             confirmed = sum(request.state == "confirmed" for request, _ in people)
             if confirmed:
-                last_row.insert(1, Button(go_label(confirmed, t),
+                last_row.insert(1, Choice(go_label(confirmed, t),
                                           StatusAction(activation.id, "go").pack()))
         held = [(request, member) for request, member in people if request.state == "tentative"]
-        hold_rows = tuple((Button(t.gettext("Confirm {name} now").format(name=member.name)[:60],
+        hold_rows = tuple((Choice(t.gettext("Confirm {name} now").format(name=member.name)[:60],
                                   HoldAction(request.id).pack()),) for request, member in held)
-        buttons = ((Button(t.gettext("Close"), StatusAction(activation.id, "close").pack()),
-                    Button(t.gettext("Cancel call-out"),
+        buttons = ((Choice(t.gettext("Close"), StatusAction(activation.id, "close").pack()),
+                    Choice(t.gettext("Cancel call-out"),
                            StatusAction(activation.id, "cancel").pack())),
                    *hold_rows, tuple(last_row))
-    return OutgoingMessage(marked(activation, t, "\n".join(lines)), buttons=buttons)
+    return OutgoingMessage(marked(activation, t, "\n".join(lines)), choices=buttons)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import aiosqlite
 
+from bot.callout.asking import ask
+from bot.callout.draft import Actor, check_draft
 from bot.callout.escalation import Escalation
+from bot.callout.outbound import Outbound
 from bot.callout.render import (
     TeamMember,
     answer_edit,
@@ -30,8 +33,7 @@ from bot.callout.rules import Verdict, decide_answer, decide_withdraw
 from bot.choices import HoldAction
 from bot.config import Settings
 from bot.deadlines import DeadlineRunner
-from bot.delivery.messages import Button
-from bot.delivery.outbound import Outbound
+from bot.delivery.messages import Choice
 from bot.i18n import Translator
 from storage import callouts as sql
 from storage.audit import append_audit
@@ -39,9 +41,10 @@ from storage.callouts import CalloutReads, NewActivation
 from storage.clock import Clock
 from storage.database import Database
 from storage.deadlines import add_deadline, cancel_deadlines, cancel_request_deadlines
-from storage.models import Activation, Deadline, Member, Request
+from storage.members import leaders_in, mark_reachable
+from storage.models import Activation, Address, Deadline, Member, Request
 
-__all__ = ["ActionResult", "CalloutService", "Issued"]
+__all__ = ["ActionResult", "Answered", "CalloutService", "Issued"]
 
 logger = logging.getLogger(__name__)
 Connection = aiosqlite.Connection
@@ -58,11 +61,30 @@ class Issued:
 
 
 @dataclass(frozen=True, slots=True)
+class Answered:
+    """An answer the service has taken: its request, Yes or No, and whether it changed state."""
+
+    request_id: int
+    yes: bool
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ActionResult:
     """What the person who acted is told (a short toast or reply), and whether anything changed."""
 
     text: str
     changed: bool = False
+
+
+@dataclass(slots=True)
+class _Acted:
+    """What an action on a request did: the answer, deadlines to arm after the commit, and the
+    event for the log line (None when nothing changed)."""
+
+    result: ActionResult
+    arms: list[Deadline] = field(default_factory=list)
+    event: str | None = None
 
 
 class CalloutService:
@@ -85,6 +107,8 @@ class CalloutService:
         # The same inside the cancelling transaction, with the team released (e.g. the purge:
         # a cancelled call-out's briefing is as sensitive as a closed one's).
         self.on_cancelled: list[ClosedHook] = []
+        # Told of every answer once its transaction is over (whether it changed anything).
+        self.on_answered: list[Callable[[Answered], None]] = []
 
     def _t(self, member: Member) -> Translator:
         return self.out.t(member)
@@ -97,27 +121,34 @@ class CalloutService:
 
     # -- issuing -------------------------------------------------------------------------------
 
-    async def issue(self, leader: Member, draft: NewActivation) -> Issued:
-        """Creates the activation, asks every available volunteer of its area, starts the ladder."""
+    async def issue(self, actor: Actor, draft: NewActivation) -> Issued:
+        """Creates the activation, asks every available volunteer of its area, starts the ladder.
+
+        Refuses a draft outside the limits (DraftRefused, bot.callout.draft) before writing
+        anything, whoever the actor is.
+        """
+        draft = check_draft(self.settings, draft)
         now = self.clock()
         year = now.astimezone(self.settings.organisation.tz).year
+        by_member = actor.member.id if actor.member else None
         async with self.db.transaction() as tx:
-            activation = await sql.insert_activation(tx, draft, year=year, created_by=leader.id,
-                                                     now=now)
-            asked = await self.out.ask(tx, activation, [activation.area], wave=1, now=now)
+            activation = await sql.insert_activation(
+                tx, draft, year=year, created_by=by_member,
+                requested_by=None if actor.member else actor.name, now=now)
+            asked = await ask(tx, self.out, activation, [activation.area], wave=1, now=now)
             arms = await self.escalation.schedule(tx, activation, now)
-            await append_audit(tx, now, f"member:{leader.id}", "activation.issued",
+            await append_audit(tx, now, actor.audit, "activation.issued",
                                activation.id, code=activation.code, kind=activation.kind,
                                area=activation.area, needed=activation.needed, asked=asked,
                                exercise=activation.exercise)
-            for other in await sql.leaders(tx):
-                if other.id == leader.id:
+            for other in await leaders_in(tx):
+                if other.id == by_member:
                     continue
                 t = self._t(other)
                 await self.out.send(tx, other, t.gettext(
                     "Call-out {code} ({kind}, {area}) issued by {name}: asking {count}.").format(
                         code=activation.code, kind=kind_label(self.settings, activation, t),
-                        area=area_name(self.settings, activation.area), name=leader.name,
+                        area=area_name(self.settings, activation.area), name=actor.name,
                         count=asked), now, activation=activation)
         logger.info("activation %s event=issued kind=%s area=%s needed=%d asked=%d",
                     activation.code, activation.kind, activation.area, activation.needed, asked)
@@ -126,72 +157,89 @@ class CalloutService:
 
     # -- answers -------------------------------------------------------------------------------
 
-    async def answer(self, telegram_id: int, request_id: int, yes: bool,
+    async def answer(self, member: Member, request_id: int, yes: bool,
                      presser_t: Translator) -> ActionResult:
         """Applies a volunteer's Ja/Nej, staffing the activation when this Yes completes it."""
-        now = self.clock()
-        arms: list[Deadline] = []
-        async with self.db.transaction() as tx:
-            found = await self._own_request(tx, request_id, telegram_id)
-            if found is None:
-                return ActionResult(presser_t.gettext("This request was not sent to you."))
-            request, activation, member = found
-            t = self._t(member)
-            team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
-            held = await sql.requests_with_members(tx, activation.id, ("tentative",))
-            decision = decide_answer(
-                activation_state=activation.state, needed=activation.needed,
-                confirmed=len(team), request_state=request.state, yes=yes,
-                prefer_mixed=self.settings.callout.prefer_mixed_gender,
-                team=tuple(mate.gender for _, mate in team), gender=member.gender,
-                held=len(held))
-            if decision.verdict in (Verdict.CONFIRM, Verdict.HOLD, Verdict.RESERVE):
-                busy_on = await sql.is_confirmed_elsewhere(tx, member.id, activation.id)
-                if busy_on:
-                    return ActionResult(t.gettext(
-                        "You are already confirmed on call-out {code}.").format(code=busy_on))
-            if decision.verdict is Verdict.CONFIRM:
-                await sql.set_request_state(tx, request.id, "confirmed", now, answered=True)
-                for held_request, held_member in held if decision.bumps_hold else ():
-                    await self._bump_hold(tx, activation, held_request, held_member, now)
-                if decision.staffs:
-                    await self._staff(tx, activation, request, now)
-                else:
-                    await self.out.edit_request(tx, member, request.id, answer_edit(
-                        self.settings, activation, "confirmed", t, confirmed=len(team) + 1), now)
-                reply = t.gettext("Thank you! You are confirmed.")
-            elif decision.verdict is Verdict.HOLD:
-                arms.append(await self._hold(tx, activation, request, member, now))
-                reply = t.gettext("Thank you! You hold the last place for a few minutes – see "
-                                  "the message.")
-            elif decision.verdict is Verdict.RESERVE:
-                await sql.set_request_state(tx, request.id, "reserve", now, answered=True)
-                await self.out.edit_request(tx, member, request.id, answer_edit(
-                    self.settings, activation, "reserve", t), now)
-                reply = t.gettext("The team is already complete – you are a reserve.")
-            elif decision.verdict is Verdict.DECLINE:
-                await sql.set_request_state(tx, request.id, "declined", now, answered=True)
-                await cancel_request_deadlines(tx, request.id, MIXED_WAIT)
-                await self.out.edit_request(tx, member, request.id, answer_edit(
-                    self.settings, activation, "declined", t), now)
-                reply = t.gettext("Thank you for answering.")
-            else:
-                return ActionResult(self._refusal(decision.verdict, activation, t))
-            await append_audit(tx, now, f"member:{member.id}", f"request.{decision.verdict}",
-                               activation.id, request_id=request.id)
-        logger.info("activation %s event=answer request=%d verdict=%s", activation.code,
-                    request.id, decision.verdict)
-        self._done(arms)
-        return ActionResult(reply, changed=True)
+        result = await self._answer(member, request_id, yes, presser_t)
+        # Right after the COMMIT (nothing is awaited in between), e.g. for the benchmark.
+        for observe in self.on_answered:
+            observe(Answered(request_id, yes, result.changed))
+        return result
 
-    @staticmethod
-    async def _own_request(tx: Connection, request_id: int,
-                           telegram_id: int) -> tuple[Request, Activation, Member] | None:
-        """The request with its activation and volunteer, if it was sent to this person."""
-        found = await sql.request_with_context(tx, request_id)
-        if found is None or found[2].telegram_id != telegram_id:
-            return None
-        return found
+    async def _answer(self, member: Member, request_id: int, yes: bool,
+                      presser_t: Translator) -> ActionResult:
+        async def act(tx: Connection, request: Request, activation: Activation, member: Member,
+                      now: datetime) -> _Acted:
+            return await self._decide_answer(tx, request, activation, member, yes, now)
+
+        return await self._on_own_request(member, request_id, presser_t, act)
+
+    async def _decide_answer(self, tx: Connection, request: Request, activation: Activation,
+                             member: Member, yes: bool, now: datetime) -> _Acted:
+        t = self._t(member)
+        arms: list[Deadline] = []
+        team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
+        held = await sql.requests_with_members(tx, activation.id, ("tentative",))
+        decision = decide_answer(
+            activation_state=activation.state, needed=activation.needed,
+            confirmed=len(team), request_state=request.state, yes=yes,
+            prefer_mixed=self.settings.callout.prefer_mixed_gender,
+            team=tuple(mate.gender for _, mate in team), gender=member.gender,
+            held=len(held))
+        if decision.verdict in (Verdict.CONFIRM, Verdict.HOLD, Verdict.RESERVE):
+            busy_on = await sql.is_confirmed_elsewhere(tx, member.id, activation.id)
+            if busy_on:
+                return _Acted(ActionResult(t.gettext(
+                    "You are already confirmed on call-out {code}.").format(code=busy_on)))
+        if decision.verdict is Verdict.CONFIRM:
+            await sql.set_request_state(tx, request.id, "confirmed", now, answered=True)
+            for held_request, held_member in held if decision.bumps_hold else ():
+                await self._bump_hold(tx, activation, held_request, held_member, now)
+            if decision.staffs:
+                await self._staff(tx, activation, request, now)
+            else:
+                await self.out.edit_request(tx, member, request.id, answer_edit(
+                    self.settings, activation, "confirmed", t, confirmed=len(team) + 1), now)
+            reply = t.gettext("Thank you! You are confirmed.")
+        elif decision.verdict is Verdict.HOLD:
+            arms.append(await self._hold(tx, activation, request, member, now))
+            reply = t.gettext("Thank you! You hold the last place for a few minutes – see "
+                              "the message.")
+        elif decision.verdict is Verdict.RESERVE:
+            await sql.set_request_state(tx, request.id, "reserve", now, answered=True)
+            await self.out.edit_request(tx, member, request.id, answer_edit(
+                self.settings, activation, "reserve", t), now)
+            reply = t.gettext("The team is already complete – you are a reserve.")
+        elif decision.verdict is Verdict.DECLINE:
+            await sql.set_request_state(tx, request.id, "declined", now, answered=True)
+            await cancel_request_deadlines(tx, request.id, MIXED_WAIT)
+            await self.out.edit_request(tx, member, request.id, answer_edit(
+                self.settings, activation, "declined", t), now)
+            reply = t.gettext("Thank you for answering.")
+        else:
+            return _Acted(ActionResult(self._refusal(decision.verdict, activation, t)))
+        await append_audit(tx, now, f"member:{member.id}", f"request.{decision.verdict}",
+                           activation.id, request_id=request.id)
+        return _Acted(ActionResult(reply, changed=True), arms,
+                      event=f"answer verdict={decision.verdict}")
+
+    async def _on_own_request(self, member: Member, request_id: int, presser_t: Translator,
+                              act: Callable[[Connection, Request, Activation, Member, datetime],
+                                            Awaitable[_Acted]]) -> ActionResult:
+        """Runs `act` in one transaction on a request that was sent to this member; a press by
+        anyone else is refused. After the commit: the log line, the deadlines, the sender."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            found = await sql.request_with_context(tx, request_id)
+            if found is None or found[2].id != member.id:
+                return ActionResult(presser_t.gettext("This request was not sent to you."))
+            request, activation, owner = found
+            acted = await act(tx, request, activation, owner, now)
+        if acted.event:
+            logger.info("activation %s event=%s request=%d", activation.code, acted.event,
+                        request.id)
+        self._done(acted.arms)
+        return acted.result
 
     def _refusal(self, verdict: Verdict, activation: Activation, t: Translator) -> str:
         if verdict is Verdict.ALREADY:
@@ -217,7 +265,7 @@ class CalloutService:
         _, last_member = next(pair for pair in team if pair[0].id == last.id)
         await self.out.edit_request(tx, last_member, last.id, answer_edit(
             self.settings, activation, "staffed", self._t(last_member)), now)
-        await self.out.stand_down(tx, activation, ("pending",), "stood_down", now)
+        await self._stand_down(tx, activation, ("pending",), "stood_down", now)
         took = now - activation.created_at
         mates = [TeamMember(member.name, member.phone) for _, member in team]
         await self.out.tell_leaders(tx, now, lambda t: "✅ " + t.gettext(
@@ -246,7 +294,7 @@ class CalloutService:
             lambda t: t.gettext("Call-out {code}: {name} holds the last place for at most "
                                 "{duration} while we look for a mixed pair.").format(
                 code=activation.code, name=member.name, duration=t.duration(wait)),
-            lambda t: ((Button(t.gettext("Confirm {name} now").format(name=member.name)[:60],
+            lambda t: ((Choice(t.gettext("Confirm {name} now").format(name=member.name)[:60],
                                HoldAction(request.id).pack()),),), activation=activation)
         logger.info("activation %s event=hold request=%d", activation.code, request.id)
         return deadline
@@ -318,44 +366,42 @@ class CalloutService:
 
     # -- on the mission ------------------------------------------------------------------------
 
-    async def mission(self, telegram_id: int, request_id: int, verb: str,
+    async def mission(self, member: Member, request_id: int, verb: str,
                       presser_t: Translator) -> ActionResult:
         """Handles [Framme], [Avslutad] and [Kan inte ändå] from a confirmed volunteer."""
-        now = self.clock()
-        arms: list[Deadline] = []
-        async with self.db.transaction() as tx:
-            found = await self._own_request(tx, request_id, telegram_id)
-            if found is None:
-                return ActionResult(presser_t.gettext("This request was not sent to you."))
-            request, activation, member = found
-            t = self._t(member)
-            if not activation.is_active:
-                return ActionResult(self._refusal(Verdict.OVER, activation, t))
-            if request.state != "confirmed":
-                return ActionResult(t.gettext("You are no longer on this call-out's team."))
-            if verb == "arrived":
-                if await sql.stamp_request(tx, request.id, "arrived_at", now):
-                    team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
-                    await self.out.brief(tx, activation, request, member, team, now,
-                                         arrived=True, op="edit")
-                    await self.out.tell_leaders(tx, now, lambda lt: lt.gettext(
-                        "Call-out {code}: {name} has arrived.").format(
-                            code=activation.code, name=member.name), activation=activation)
-                    await append_audit(tx, now, f"member:{member.id}", "request.arrived",
-                                       activation.id, request_id=request.id)
-                result = ActionResult(t.gettext("Noted: you have arrived."), changed=True)
-            elif verb == "finished":
-                await sql.stamp_request(tx, request.id, "finished_at", now)
-                arms = await self._close(tx, activation, member, now)
-                result = ActionResult(t.gettext("Thank you! The call-out is closed."),
-                                      changed=True)
-            else:
-                arms = await self._withdraw(tx, activation, request, member, now)
-                result = ActionResult(t.gettext("Understood. Thank you for telling us."),
-                                      changed=True)
-        logger.info("activation %s event=%s request=%d", activation.code, verb, request.id)
-        self._done(arms)
-        return result
+        async def act(tx: Connection, request: Request, activation: Activation, member: Member,
+                      now: datetime) -> _Acted:
+            return await self._on_mission(tx, request, activation, member, verb, now)
+
+        return await self._on_own_request(member, request_id, presser_t, act)
+
+    async def _on_mission(self, tx: Connection, request: Request, activation: Activation,
+                          member: Member, verb: str, now: datetime) -> _Acted:
+        t = self._t(member)
+        if not activation.is_active:
+            return _Acted(ActionResult(self._refusal(Verdict.OVER, activation, t)))
+        if request.state != "confirmed":
+            return _Acted(ActionResult(t.gettext("You are no longer on this call-out's team.")))
+        if verb == "arrived":
+            if await sql.stamp_request(tx, request.id, "arrived_at", now):
+                team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
+                await self.out.brief(tx, activation, request, member, team, now,
+                                     arrived=True, op="edit")
+                await self.out.tell_leaders(tx, now, lambda lt: lt.gettext(
+                    "Call-out {code}: {name} has arrived.").format(
+                        code=activation.code, name=member.name), activation=activation)
+                await append_audit(tx, now, f"member:{member.id}", "request.arrived",
+                                   activation.id, request_id=request.id)
+            return _Acted(ActionResult(t.gettext("Noted: you have arrived."), changed=True),
+                          event=verb)
+        if verb == "finished":
+            await sql.stamp_request(tx, request.id, "finished_at", now)
+            arms = await self._close(tx, activation, member, now)
+            return _Acted(ActionResult(t.gettext("Thank you! The call-out is closed."),
+                                       changed=True), arms, event=verb)
+        arms = await self._withdraw(tx, activation, request, member, now)
+        return _Acted(ActionResult(t.gettext("Understood. Thank you for telling us."),
+                                   changed=True), arms, event=verb)
 
     async def _withdraw(self, tx: Connection, activation: Activation, request: Request,
                         member: Member, now: datetime) -> list[Deadline]:
@@ -426,7 +472,14 @@ class CalloutService:
             await sql.set_request_state(tx, request.id, "pending", now)
             await self.out.ask_again(tx, activation, request, member, now, position=again)
             again += 1
-        return again + await self.out.ask(tx, activation, [activation.area], wave=1, now=now)
+        return again + await ask(tx, self.out, activation, [activation.area], wave=1, now=now)
+
+    async def _stand_down(self, tx: Connection, activation: Activation, states: tuple[str, ...],
+                          how: str, now: datetime) -> None:
+        """Stands down every request in these states and takes their messages back."""
+        for request, member in await sql.requests_with_members(tx, activation.id, states):
+            await sql.set_request_state(tx, request.id, "stood_down", now)
+            await self.out.stand_down(tx, activation, request, member, how, now)
 
     # -- leaders: close and cancel -------------------------------------------------------------
 
@@ -455,8 +508,7 @@ class CalloutService:
         team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
         for request, member in team:
             await self.out.end_briefing(tx, activation, request, member, "closed", now)
-        await self.out.stand_down(tx, activation, ("pending", "tentative", "reserve"), "closed",
-                                  now)
+        await self._stand_down(tx, activation, ("pending", "tentative", "reserve"), "closed", now)
         await self.out.tell_leaders(tx, now, lambda t: t.gettext(
             "Call-out {code} closed by {name}.").format(code=activation.code, name=by.name),
             activation=activation)
@@ -484,8 +536,8 @@ class CalloutService:
             for request, member in released:
                 await sql.set_request_state(tx, request.id, "released", now)
                 await self.out.end_briefing(tx, activation, request, member, "cancelled", now)
-            await self.out.stand_down(tx, activation, ("pending", "tentative", "reserve"),
-                                      "cancelled", now)
+            await self._stand_down(tx, activation, ("pending", "tentative", "reserve"),
+                                   "cancelled", now)
             await self.out.tell_leaders(tx, now, lambda lt: lt.gettext(
                 "Call-out {code} cancelled by {name}.").format(code=activation.code,
                                                                name=leader.name),
@@ -512,15 +564,15 @@ class CalloutService:
             await append_audit(tx, now, f"member:{member.id}",
                                "member.away" if until else "member.back", member_id=member.id)
 
-    async def mark_unreachable(self, telegram_id: int, unreachable: bool = True) -> None:
-        """Remembers that Telegram refused messages to this person (or that they are back)."""
+    async def mark_unreachable(self, address: Address, unreachable: bool = True) -> None:
+        """Remembers that a transport refused messages to this address (or that they are back)."""
         now = self.clock()
         async with self.db.transaction() as tx:
-            # The audit log is append-only and survives erasure: member ids, never Telegram ids.
-            for member_id in await sql.mark_unreachable(tx, telegram_id, unreachable):
+            # The audit log is append-only and survives erasure: member ids, never addresses.
+            for member_id in await mark_reachable(tx, address, not unreachable):
                 await append_audit(tx, now, "system",
                                    "member.unreachable" if unreachable else "member.reachable",
-                                   member_id=member_id)
+                                   member_id=member_id, transport=address.transport)
 
     def headline(self, activation: Activation, t: Translator) -> str:
         """The activation's headline for a line in a list ("🔶 ÖVNING – " for an exercise)."""

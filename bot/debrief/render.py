@@ -17,7 +17,7 @@ from bot.choices import DebriefAction
 from bot.config import DebriefQuestion, Settings
 from bot.debrief.rules import MAX_TEXT as MAX_ANSWER
 from bot.debrief.rules import Given, median
-from bot.delivery.messages import MAX_TEXT, Button, OutgoingMessage
+from bot.delivery.messages import PART_LENGTH, Choice, OutgoingMessage, text_parts
 from bot.i18n import Translator
 from storage.debriefs import Answer, Debrief, Figures
 from storage.models import Activation, Member, Request
@@ -72,28 +72,28 @@ def hint(reason: str, question: DebriefQuestion, t: Translator) -> str:
 
 
 def _buttons(debrief: Debrief, question: DebriefQuestion,
-             t: Translator) -> tuple[tuple[Button, ...], ...]:
+             t: Translator) -> tuple[tuple[Choice, ...], ...]:
     def action(verb: str, value: str = "") -> str:
         return DebriefAction(debrief.id, debrief.position, verb, value).pack()  # type: ignore[arg-type]
 
-    rows: list[tuple[Button, ...]] = []
+    rows: list[tuple[Choice, ...]] = []
     if question.type == "choice":
-        rows += [(Button(option.label(t.locale), action("v", option.key)),)
+        rows += [(Choice(option.label(t.locale), action("v", option.key)),)
                  for option in question.options]
     elif question.type == "multi":
         for option in question.options:
             ticked = option.key in debrief.selection
-            rows.append((Button(("☑ " if ticked else "☐ ") + option.label(t.locale),
+            rows.append((Choice(("☑ " if ticked else "☐ ") + option.label(t.locale),
                                 action("off" if ticked else "on", option.key)),))
-        rows.append((Button("✓ " + t.gettext("Done"), action("ok")),))
+        rows.append((Choice("✓ " + t.gettext("Done"), action("ok")),))
     elif question.type == "scale":
-        rows.append(tuple(Button(str(n), action("v", str(n))) for n in range(1, 6)))
+        rows.append(tuple(Choice(str(n), action("v", str(n))) for n in range(1, 6)))
     elif question.type == "yesno":
-        rows.append((Button(t.gettext("Yes"), action("v", "y")),
-                     Button(t.gettext("No"), action("v", "n"))))
-    last = [Button(t.gettext("Continue later"), action("p"))]
+        rows.append((Choice(t.gettext("Yes"), action("v", "y")),
+                     Choice(t.gettext("No"), action("v", "n"))))
+    last = [Choice(t.gettext("Continue later"), action("p"))]
     if not question.required:
-        last.insert(0, Button(t.gettext("Skip"), action("sk")))
+        last.insert(0, Choice(t.gettext("Skip"), action("sk")))
     rows.append(tuple(last))
     return tuple(rows)
 
@@ -117,7 +117,7 @@ def question_message(activation: Activation, debrief: Debrief, question: Debrief
     text = _question_text(activation, debrief, question, position_number, count, t)
     if retry_hint:
         text = f"{retry_hint}\n{text}"
-    return OutgoingMessage(marked(activation, t, text), buttons=_buttons(debrief, question, t))
+    return OutgoingMessage(marked(activation, t, text), choices=_buttons(debrief, question, t))
 
 
 def question_closed(activation: Activation, debrief: Debrief, question: DebriefQuestion,
@@ -168,8 +168,8 @@ def intro_message(activation: Activation, debrief: Debrief, member: Member, coun
     return OutgoingMessage(marked(activation, t, f"{title}\n{body}"))
 
 
-def _continue_button(debrief: Debrief, t: Translator) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(t.gettext("Continue"),
+def _continue_button(debrief: Debrief, t: Translator) -> tuple[tuple[Choice, ...], ...]:
+    return ((Choice(t.gettext("Continue"),
                     DebriefAction(debrief.id, debrief.position, "r").pack()),),)
 
 
@@ -177,14 +177,14 @@ def paused_message(activation: Activation, debrief: Debrief, t: Translator) -> O
     """After [Fortsätt senare]: how to pick it up again."""
     text = t.gettext("Paused. Continue whenever you like with the button below or /debrief. "
                      "Your answers so far are saved.")
-    return OutgoingMessage(marked(activation, t, text), buttons=_continue_button(debrief, t))
+    return OutgoingMessage(marked(activation, t, text), choices=_continue_button(debrief, t))
 
 
 def reminder_message(activation: Activation, debrief: Debrief, t: Translator) -> OutgoingMessage:
     """The one reminder of an unfinished questionnaire."""
     text = "⏰ " + t.gettext("Reminder: the follow-up of call-out {code} is not finished yet. It "
                             "only takes a few minutes.").format(code=activation.code)
-    return OutgoingMessage(marked(activation, t, text), buttons=_continue_button(debrief, t))
+    return OutgoingMessage(marked(activation, t, text), choices=_continue_button(debrief, t))
 
 
 def finished_message(activation: Activation, debrief: Debrief, settings: Settings,
@@ -339,7 +339,9 @@ def summary_messages(settings: Settings, activation: Activation, requests: Seque
             alerts).format(count=alerts)]
     if not debriefs and activation.state == "closed":
         lines += ["", t.gettext("No questionnaire was sent for this call-out.")]
-    return [OutgoingMessage(marked(activation, t, chunk)) for chunk in _chunks(lines)]
+    # Room for the "ÖVNING" line in front of each part.
+    parts = text_parts(lines, PART_LENGTH - 100)
+    return [OutgoingMessage(marked(activation, t, part)) for part in parts]
 
 
 def year_overview(settings: Settings, year: int,
@@ -362,21 +364,4 @@ def year_overview(settings: Settings, year: int,
         lines += ["• " + listed_headline(settings, activation, t)
                   for activation, _, _ in drills]
     lines += ["", t.gettext("Details: /debrief CODE")]
-    return OutgoingMessage("\n".join(lines)[:MAX_TEXT])
-
-
-def _chunks(lines: Sequence[str], limit: int = MAX_TEXT - 200) -> list[str]:
-    """Splits long text into messages under Telegram's limit, at line boundaries."""
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        line = line[:limit]
-        if current and size + len(line) + 1 > limit:
-            chunks.append("\n".join(current))
-            current, size = [], 0
-        current.append(line)
-        size += len(line) + 1
-    if current:
-        chunks.append("\n".join(current))
-    return chunks
+    return OutgoingMessage("\n".join(lines)[:PART_LENGTH])

@@ -1,8 +1,8 @@
 """The questionnaire after an intervention as pure rules: which question comes next, whether an
 answer is valid, what a button or a typed text means, and when the leaders must be alerted.
 
-Nothing here reads the database or talks to Telegram (bot.debrief.service does), so every rule is
-tested on its own. An invalid answer becomes a `Retry` naming why; the renderer turns that into a
+Nothing here reads the database or talks to a transport (bot.debrief.service does), so every rule
+is tested on its own. An invalid answer becomes a `Retry` naming why; the renderer turns that into a
 hint in the volunteer's language and the question is asked again.
 """
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.callout.outbound import Outbound
 from bot.choices import DebriefAction
 from bot.config import DebriefQuestion, Settings
 from bot.deadlines import DeadlineRunner
@@ -49,7 +50,6 @@ from bot.debrief.rules import (
     triggers_welfare,
 )
 from bot.delivery.messages import OutgoingMessage
-from bot.delivery.outbound import Outbound
 from bot.i18n import Translator
 from storage import callouts as sql
 from storage.audit import append_audit
@@ -69,6 +69,7 @@ from storage.debriefs import (
     save_progress,
     unfinished_debrief,
 )
+from storage.members import member_in
 from storage.models import Activation, Deadline, Member, Request
 
 __all__ = ["DEBRIEF_KINDS", "DebriefService", "PressResult", "question_ref"]
@@ -213,14 +214,14 @@ class DebriefService:
 
     # -- the volunteer's answers ---------------------------------------------------------------
 
-    async def press(self, telegram_id: int, action: DebriefAction,
+    async def press(self, member: Member, action: DebriefAction,
                     presser_t: Translator) -> PressResult:
         """A button under a question, the pause message or the reminder."""
         now = self.clock()
         async with self.db.transaction() as tx:
             debrief = await debrief_by_id(tx, action.debrief_id)
             turn = await self._turn(tx, debrief) if debrief is not None else None
-            if turn is None or turn.member.telegram_id != telegram_id:
+            if turn is None or turn.member.id != member.id:
                 return PressResult(presser_t.gettext("This questionnaire was not sent to you."))
             result = await self._press(tx, turn, action, now)
         self.wake_sender()
@@ -270,16 +271,22 @@ class DebriefService:
         await self._take(tx, turn, question, reading, now)
         return PressResult()
 
-    async def text(self, member: Member, text: str, message_id: int) -> bool:
-        """A typed answer to the member's open questionnaire; False if none is open."""
+    async def text(self, member: Member, text: str, message_id: int | None) -> bool:
+        """A typed answer to the member's open questionnaire; False if none is open.
+
+        `message_id` is the transport's growing id of the typed message (when it has one), so
+        a message delivered again is recognised and not taken twice.
+        """
         now = self.clock()
         async with self.db.transaction() as tx:
             debrief = await focused_debrief(tx, member.id)
             if debrief is None:
                 return False
-            if debrief.last_message_id is not None and message_id <= debrief.last_message_id:
-                return True  # Telegram delivered this message again: it was already taken
-            turn = await self._turn(tx, replace(debrief, last_message_id=message_id))
+            if (message_id is not None and debrief.last_message_id is not None
+                    and message_id <= debrief.last_message_id):
+                return True  # the transport delivered this message again: it was already taken
+            last = message_id if message_id is not None else debrief.last_message_id
+            turn = await self._turn(tx, replace(debrief, last_message_id=last))
             if turn is None:
                 return False
             position, question = current_question(debrief.questions, debrief.position,
@@ -416,8 +423,8 @@ class DebriefService:
     # -- helpers ---------------------------------------------------------------------------------
 
     async def _turn(self, tx: Connection, debrief: Debrief) -> _Turn | None:
-        member = await sql.member_by_id(tx, debrief.member_id)
-        if member is None or member.status == "removed" or member.telegram_id is None:
+        member = await member_in(tx, debrief.member_id)
+        if member is None or member.status == "removed" or member.address is None:
             return None
         activation = await sql.activation_by_id(tx, debrief.activation_id)
         return _Turn(debrief, activation, member, self.out.t(member))

@@ -1,24 +1,33 @@
-"""What the core asks a transport to show a person: text, buttons, a location, a document.
+"""What the core asks a transport to show a person: text, choices, a location, a document.
 
-Transport-neutral on purpose: the Telegram messenger turns these into PTB calls, and a later
-Signal messenger can turn the same objects into its own.
+Transport-neutral on purpose: a transport with buttons shows the choices as buttons, one
+without them as numbered replies; what a transport can do and its limits (length, rate) live in
+its messenger, never here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-__all__ = ["Button", "Document", "Location", "OutgoingMessage"]
+__all__ = ["PART_LENGTH", "Choice", "Document", "Location", "OutgoingMessage", "text_parts"]
 
-MAX_TEXT = 4096  # Telegram's limit for one message: https://core.telegram.org/bots/api#sendmessage
+# Long lists (an audit trail, the roster, a follow-up summary) are cut at line boundaries into
+# parts of at most this many characters, a size people can read; a transport whose own limit is
+# smaller splits a part further.
+PART_LENGTH = 4000
 
 
 @dataclass(frozen=True, slots=True)
-class Button:
-    """An inline button; `data` is a packed callback (bot.choices), never free text."""
+class Choice:
+    """One thing a person can choose under a message.
 
-    text: str
-    data: str
+    `id` is a packed action from bot.choices (ids, never free text, at most 64 bytes so that
+    every transport can carry it); `label` is what the person reads.
+    """
+
+    label: str
+    id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,19 +47,36 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One message to one person."""
+    """One message to one person.
+
+    `choices` are rows of choices under the text. `suggestions` are answers the person may type
+    (a transport may offer them as a reply keyboard); `request_contact` is the label of a way to
+    share one's own phone number, for transports that have one; `clear_suggestions` takes away
+    suggestions offered earlier.
+    """
 
     text: str = ""
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    # Reply-keyboard choices typed for the person; `contact_button` asks Telegram to share
-    # the person's own phone number.
-    keyboard: tuple[tuple[str, ...], ...] = ()
-    contact_button: str | None = None
-    remove_keyboard: bool = False
+    choices: tuple[tuple[Choice, ...], ...] = ()
+    suggestions: tuple[str, ...] = ()
+    request_contact: str | None = None
+    clear_suggestions: bool = False
     location: Location | None = None
     document: Document | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
-    def __post_init__(self) -> None:
-        if len(self.text) > MAX_TEXT:
-            raise ValueError(f"message text is {len(self.text)} characters, over {MAX_TEXT}")
+
+def text_parts(lines: Sequence[str], limit: int = PART_LENGTH) -> list[str]:
+    """Lines packed into as few parts of at most `limit` characters as they fit in; a single
+    line longer than that is cut with "…"."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        line = line if len(line) <= limit else line[:limit - 1] + "…"
+        if current and size + len(line) + 1 > limit:
+            parts.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        parts.append("\n".join(current))
+    return parts

@@ -1,16 +1,20 @@
 """The port through which the core reaches people, and the failures it can report.
 
-The Telegram implementation lives with the Telegram adapters (handlers/telegram_messenger.py);
-a Signal transport would add one more implementation of the same protocol.
+A messenger belongs to one transport (transports/<name>/messenger.py) and speaks to people by
+the id that transport knows them by. It says what it can do (`Capabilities`) and keeps its own
+limits: a messenger is handed any neutral message and either shows it or raises one of the
+failures below, which the outbox sender handles by name.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.delivery.messages import OutgoingMessage
 
 __all__ = [
+    "Capabilities",
     "DeliveryError",
     "MessageGone",
     "Messenger",
@@ -27,7 +31,7 @@ class DeliveryError(Exception):
 
 
 class RetryLater(DeliveryError):
-    """Flood control: try again after `seconds` (Telegram's 429 retry_after)."""
+    """Flood control: try again after `seconds` (the time the service asked for)."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"retry after {seconds}s")
@@ -54,17 +58,32 @@ class Rejected(DeliveryError):
     """Any other refusal; a bug on our side, logged with the reason."""
 
 
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a transport can show and change; the core may adapt what it sends to it."""
+
+    buttons: bool = True  # choices as buttons; without them, as numbered replies
+    edit: bool = True  # a sent message can be changed later
+    delete: bool = True  # a sent message can be taken back
+    contact_request: bool = False  # a way for people to share their own phone number
+    location_pins: bool = True  # a location as a map pin rather than a line of text
+    receipts: bool = False  # delivery and read receipts come back
+
+
 class Messenger(Protocol):
-    """Sends, edits and deletes messages in one person's chat."""
+    """Sends, edits and deletes messages in one person's chat on one transport."""
 
-    async def send(self, chat_id: int, message: OutgoingMessage) -> int:
-        """Sends a message and returns its id in the chat."""
+    transport: str
+    capabilities: Capabilities
+
+    async def send(self, chat: str, message: OutgoingMessage) -> str:
+        """Sends a message and returns its id in the chat (the transport's own, as text)."""
         ...
 
-    async def edit(self, chat_id: int, message_id: int, message: OutgoingMessage) -> None:
-        """Replaces the text and buttons of a message sent earlier."""
+    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> None:
+        """Replaces the text and choices of a message sent earlier."""
         ...
 
-    async def delete(self, chat_id: int, message_id: int) -> None:
+    async def delete(self, chat: str, message_id: str) -> None:
         """Deletes a message sent earlier (e.g. a location pin once the intervention is over)."""
         ...

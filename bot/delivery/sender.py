@@ -1,36 +1,37 @@
 """The outbox sender: delivers what state changes owe people, urgent lane first.
 
 Rows are written by the call-out service in the same transaction as the change. Workers claim the
-most urgent due row (briefings, alerts and edits before the broadcast fan-out), deliver it through
-the Messenger port and record Telegram's message id. Expected delivery failures have names
-(bot.delivery.messenger); a 429 waits the time Telegram asks, a network failure retries with
+most urgent due row (briefings, alerts and edits before the broadcast fan-out), hand it to the
+messenger of its address's transport (through the router) and record that transport's message
+id. Expected delivery failures have names
+(bot.delivery.messenger); a 429 waits the time the service asks, a network failure retries with
 backoff, a person who blocked the bot is marked unreachable and the rest goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from bot.delivery.messages import Button, Document, Location, OutgoingMessage
 from bot.delivery.messenger import (
     DeliveryError,
     MessageGone,
-    Messenger,
     NotModified,
     RetryLater,
     TransientFailure,
     Unreachable,
 )
+from bot.delivery.payload import decode
+from bot.delivery.router import MessengerRouter
 from storage.clock import Clock
+from storage.models import Address
 from storage.outbox import OutboxRow, OutboxStore
 
-__all__ = ["OutboxSender", "decode", "encode"]
+__all__ = ["OutboxSender"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,66 +40,20 @@ BACKOFF_CAP = timedelta(minutes=2)
 EDIT_WAIT = timedelta(milliseconds=300)
 
 
-def encode(message: OutgoingMessage) -> str:
-    """Serialises a message for the outbox table."""
-    data: dict = {"text": message.text}
-    if message.buttons:
-        data["buttons"] = [[[button.text, button.data] for button in row]
-                           for row in message.buttons]
-    if message.keyboard:
-        data["keyboard"] = [list(row) for row in message.keyboard]
-    if message.contact_button:
-        data["contact_button"] = message.contact_button
-    if message.remove_keyboard:
-        data["remove_keyboard"] = True
-    if message.location:
-        location = message.location
-        data["location"] = [location.latitude, location.longitude, location.title,
-                            location.address]
-    if message.document:
-        document = message.document
-        data["document"] = [document.filename, base64.b64encode(document.content).decode(),
-                            document.caption]
-    return json.dumps(data, ensure_ascii=False)
-
-
-def decode(payload: str) -> OutgoingMessage:
-    """Reads a message written by encode."""
-    data = json.loads(payload)
-    location = Location(*data["location"]) if "location" in data else None
-    document = None
-    if "document" in data:
-        filename, content, caption = data["document"]
-        document = Document(filename, base64.b64decode(content), caption)
-    return OutgoingMessage(
-        text=data.get("text", ""),
-        buttons=tuple(tuple(Button(text, callback) for text, callback in row)
-                      for row in data.get("buttons", ())),
-        keyboard=tuple(tuple(row) for row in data.get("keyboard", ())),
-        contact_button=data.get("contact_button"),
-        remove_keyboard=data.get("remove_keyboard", False),
-        location=location,
-        document=document,
-    )
-
-
 class OutboxSender:
     """Drains the outbox with a few concurrent workers (one message in flight per chat)."""
 
-    def __init__(self, store: OutboxStore, messenger: Messenger, clock: Clock, *,
-                 on_unreachable: Callable[[int], Awaitable[None]] | None = None,
-                 on_sent: Callable[[OutboxRow], Awaitable[None]] | None = None,
+    def __init__(self, store: OutboxStore, router: MessengerRouter, clock: Clock, *,
+                 on_unreachable: Callable[[Address], Awaitable[None]] | None = None,
                  workers: int = 8, idle_poll: float = 1.0) -> None:
         self.store = store
-        self.messenger = messenger
+        self.router = router
         self.clock = clock
         self.on_unreachable = on_unreachable
-        self.on_sent = on_sent
         self.worker_count = workers
         self.idle_poll = idle_poll
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
-        self._idle = asyncio.Event()
 
     def wake(self) -> None:
         """Tells the workers new rows were committed."""
@@ -152,12 +107,12 @@ class OutboxSender:
         now = self.clock()
         try:
             if row.op == "send":
-                message_id = await self.messenger.send(row.chat_id, decode(row.payload))
+                message_id = await self.router.send(row.address, decode(row.payload))
                 await self.store.mark_sent(row.id, message_id, self.clock())
             elif row.target_ref is None:
                 # The row names the message itself (e.g. the request a reminder replaces).
-                message_id = json.loads(row.payload)["message_id"]
-                await self.messenger.delete(row.chat_id, message_id)
+                message_id = str(json.loads(row.payload)["message_id"])
+                await self.router.delete(row.address, message_id)
                 await self.store.mark_sent(row.id, message_id, self.clock())
             else:
                 where, message_id = await self.store.target_of(row.target_ref)
@@ -170,9 +125,9 @@ class OutboxSender:
                     await self.store.mark_done(row.id, "skipped", "nothing to edit")
                     return
                 if row.op == "edit":
-                    await self.messenger.edit(row.chat_id, message_id, decode(row.payload))
+                    await self.router.edit(row.address, message_id, decode(row.payload))
                 else:
-                    await self.messenger.delete(row.chat_id, message_id)
+                    await self.router.delete(row.address, message_id)
                 await self.store.mark_sent(row.id, message_id, self.clock())
         except RetryLater as exc:
             logger.warning("outbox: flood control, retrying row %d in %.1fs", row.id, exc.seconds)
@@ -186,10 +141,11 @@ class OutboxSender:
             await self.store.mark_done(row.id, "skipped", str(exc))
             return
         except Unreachable as exc:
-            logger.warning("outbox: chat %d unreachable (%s)", row.chat_id, exc)
+            logger.warning("outbox: row %d: %s unreachable (%s)", row.id, row.address.transport,
+                           exc)
             await self.store.mark_done(row.id, "failed", str(exc))
             if self.on_unreachable is not None:
-                await self.on_unreachable(row.chat_id)
+                await self.on_unreachable(row.address)
             return
         except TransientFailure as exc:
             if row.attempts >= MAX_ATTEMPTS:
@@ -209,6 +165,3 @@ class OutboxSender:
         except Exception:
             logger.exception("outbox: unexpected failure on row %d", row.id)
             await self.store.mark_done(row.id, "failed", "unexpected error")
-            return
-        if self.on_sent is not None:
-            await self.on_sent(row)

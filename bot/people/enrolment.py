@@ -14,14 +14,20 @@ from datetime import datetime, timedelta
 
 from bot.choices import EnrolChoice
 from bot.config import Settings
-from bot.delivery.messages import Button, OutgoingMessage
+from bot.delivery.messages import Choice, OutgoingMessage
 from bot.i18n import N_, Translator
 from bot.people.persons import Person, translator_for
 from bot.people.phone import normalise_phone
 from handlers.commands import help_text
 from storage.clock import Clock
 from storage.dialogues import Dialogue, DialogueStore
-from storage.members import DuplicatePhone, InviteUnavailable, MemberStore, NewMember
+from storage.members import (
+    AddressTaken,
+    DuplicatePhone,
+    InviteUnavailable,
+    MemberStore,
+    NewMember,
+)
 from storage.models import Member, Role
 
 __all__ = ["EnrolmentResult", "EnrolmentService", "IssuedInvite", "hash_token"]
@@ -37,6 +43,8 @@ GENDER_LABELS = {
     "undisclosed": N_("Prefer not to say"),
 }
 ROLE_LABELS = {"leader": N_("leader"), "volunteer": N_("support person")}
+# The name step's choice "use the name your app shows" (older messages carry "telegram").
+SHOWN_NAME = "shown"
 
 
 def hash_token(token: str) -> str:
@@ -47,7 +55,6 @@ def hash_token(token: str) -> str:
 @dataclass(frozen=True, slots=True)
 class IssuedInvite:
     token: str
-    link: str | None
     role: Role
     area: str | None
     expires_at: datetime
@@ -76,28 +83,26 @@ class EnrolmentService:
         """Creates a single-use invite and returns its token and deep link."""
         if area is not None and self.settings.area(area) is None:
             raise ValueError(f"unknown area {area!r}")
-        token = secrets.token_urlsafe(16)  # 22 characters; Telegram allows 64 in a deep link
+        token = secrets.token_urlsafe(16)  # 22 characters: short enough for any deep link
         now = self.clock()
         expires_at = now + (expires or self.settings.enrolment.invite_expires)
         await self.members.create_invite(hash_token(token), role, area, created_by=created_by,
                                          now=now, expires_at=expires_at)
-        username = self.settings.telegram.bot_username
-        link = f"https://t.me/{username}?start={token}" if username else None
         logger.info("invite created role=%s area=%s by=%s", role, area, created_by)
-        return IssuedInvite(token, link, role, area, expires_at)
+        return IssuedInvite(token, role, area, expires_at)
 
     # -- /start --------------------------------------------------------------------------------
 
     async def start(self, person: Person, token: str | None) -> EnrolmentResult:
         """Answers /start, with or without an invite token."""
-        member = await self.members.by_telegram_id(person.telegram_id)
+        member = await self.members.by_address(person.address)
         t = translator_for(self.settings, member, person)
         if member is not None:
             text = t.gettext("Welcome back, {name}. You are registered as {role}.").format(
                 name=member.name, role=t.gettext(ROLE_LABELS[member.role]))
             return EnrolmentResult([OutgoingMessage(text + "\n\n" + help_text(member.role, t))])
         if not token:
-            await self.dialogues.save(Dialogue(person.telegram_id, LINK_KIND, "contact"),
+            await self.dialogues.save(Dialogue(person.address, LINK_KIND, "contact"),
                                       self.clock())
             return EnrolmentResult([self._ask_contact(t, t.gettext(
                 "Welcome to the POSOM call-out bot. If the leadership has put you on the list of "
@@ -108,7 +113,7 @@ class EnrolmentService:
         if problem:
             return EnrolmentResult([OutgoingMessage(problem)])
         data = {"invite_id": invite.id, "role": invite.role, "area": invite.area}
-        dialogue = Dialogue(person.telegram_id, KIND, "name", data)
+        dialogue = Dialogue(person.address, KIND, "name", data)
         await self.dialogues.save(dialogue, self.clock())
         return EnrolmentResult([
             OutgoingMessage(t.gettext("Welcome to POSOM! You have been invited as {role}. "
@@ -131,7 +136,7 @@ class EnrolmentService:
 
     async def handle_text(self, person: Person, text: str) -> EnrolmentResult | None:
         """Takes a typed answer in the dialogue; None when the person is not in one."""
-        dialogue = await self.dialogues.get(person.telegram_id)
+        dialogue = await self.dialogues.get(person.address)
         if dialogue is None or dialogue.kind not in (KIND, LINK_KIND):
             return None
         t = translator_for(self.settings, None, person)
@@ -151,13 +156,13 @@ class EnrolmentService:
 
     async def handle_choice(self, person: Person, choice: EnrolChoice) -> EnrolmentResult:
         """Takes a button press in the dialogue."""
-        dialogue = await self.dialogues.get(person.telegram_id)
+        dialogue = await self.dialogues.get(person.address)
         t = translator_for(self.settings, None, person)
         if dialogue is None or dialogue.kind != KIND or dialogue.step != choice.step:
             return EnrolmentResult([OutgoingMessage(t.gettext(
                 "That button belongs to an earlier step. Please answer the latest question."))])
-        if choice.step == "name" and choice.value == "telegram":
-            return await self._after_name(person, dialogue, person.full_name, t)
+        if choice.step == "name" and choice.value in (SHOWN_NAME, "telegram"):
+            return await self._after_name(person, dialogue, person.display_name, t)
         if choice.step == "area" and self.settings.area(choice.value):
             dialogue.data["area"] = choice.value
             return await self._save_and_ask(person, dialogue, "gender", t)
@@ -167,15 +172,16 @@ class EnrolmentService:
         return EnrolmentResult([self._repeat_step(person, dialogue, t)])
 
     async def handle_contact(self, person: Person, phone: str,
-                             contact_user_id: int | None) -> EnrolmentResult | None:
-        """Takes a shared contact: the phone step of the dialogue, or a roster link."""
-        dialogue = await self.dialogues.get(person.telegram_id)
-        member = await self.members.by_telegram_id(person.telegram_id)
+                             own: bool) -> EnrolmentResult | None:
+        """Takes a shared contact (`own`: the sender's own number): the phone step of the
+        dialogue, or a roster link."""
+        dialogue = await self.dialogues.get(person.address)
+        member = await self.members.by_address(person.address)
         t = translator_for(self.settings, member, person)
         if member is not None:
             return EnrolmentResult([OutgoingMessage(t.gettext("You are already registered."),
-                                                    remove_keyboard=True)])
-        if contact_user_id != person.telegram_id:
+                                                    clear_suggestions=True)])
+        if not own:
             return EnrolmentResult([OutgoingMessage(t.gettext(
                 "That is not your own contact. Please use the button to share your own number."))])
         try:
@@ -189,21 +195,23 @@ class EnrolmentService:
 
     async def _link_roster(self, person: Person, phone: str, t: Translator) -> EnrolmentResult:
         listed = await self.members.by_phone(phone)
-        if listed is None or listed.telegram_id is not None:
-            await self.dialogues.end(person.telegram_id)
-            return EnrolmentResult([OutgoingMessage(self.unknown_text(t), remove_keyboard=True)])
+        if listed is None:
+            await self.dialogues.end(person.address)
+            return EnrolmentResult([OutgoingMessage(self.unknown_text(t), clear_suggestions=True)])
         try:
-            member = await self.members.link_telegram(listed.id, person.telegram_id,
-                                                      person.language_code, now=self.clock())
-        except InviteUnavailable:
-            return EnrolmentResult([OutgoingMessage(self.unknown_text(t), remove_keyboard=True)])
-        await self.dialogues.end(person.telegram_id)
+            member = await self.members.link_address(listed.id, person.address,
+                                                     person.language_code, now=self.clock())
+        except AddressTaken:
+            # Already linked on this transport (someone else's account, or theirs before).
+            await self.dialogues.end(person.address)
+            return EnrolmentResult([OutgoingMessage(self.unknown_text(t), clear_suggestions=True)])
+        await self.dialogues.end(person.address)
         logger.info("roster member linked member=%d", member.id)
         t = translator_for(self.settings, member, person)
         return EnrolmentResult([OutgoingMessage(
             t.gettext("Welcome, {name}! You are now connected as {role}.").format(
                 name=member.name, role=t.gettext(ROLE_LABELS[member.role]))
-            + "\n\n" + help_text(member.role, t), remove_keyboard=True)], enrolled=member)
+            + "\n\n" + help_text(member.role, t), clear_suggestions=True)], enrolled=member)
 
     async def _after_name(self, person: Person, dialogue: Dialogue, name: str,
                           t: Translator) -> EnrolmentResult:
@@ -224,26 +232,26 @@ class EnrolmentService:
                       t: Translator) -> EnrolmentResult:
         data = dialogue.data
         new = NewMember(name=data["name"], role=data["role"], phone=phone, area=data.get("area"),
-                        gender=data.get("gender", "undisclosed"), telegram_id=person.telegram_id,
-                        telegram_locale=person.language_code)
+                        gender=data.get("gender", "undisclosed"), address=person.address,
+                        reported_locale=person.language_code)
         try:
             member = await self.members.enrol_with_invite(data["invite_id"], new, now=self.clock())
         except InviteUnavailable:
-            await self.dialogues.end(person.telegram_id)
+            await self.dialogues.end(person.address)
             return EnrolmentResult([OutgoingMessage(t.gettext(
                 "This invitation has already been used. Ask the leadership for a new one."),
-                remove_keyboard=True)])
+                clear_suggestions=True)])
         except DuplicatePhone:
             return EnrolmentResult([self._ask_contact(t, t.gettext(
                 "That phone number is already registered to someone else. Contact the "
                 "leadership, or skip the phone number for now."), allow_skip=True)])
-        await self.dialogues.end(person.telegram_id)
+        await self.dialogues.end(person.address)
         logger.info("member enrolled member=%d role=%s", member.id, member.role)
         t = translator_for(self.settings, member, person)
         text = t.gettext("Thank you, {name}! You are registered as {role}.").format(
             name=member.name, role=t.gettext(ROLE_LABELS[member.role]))
         return EnrolmentResult([OutgoingMessage(text + "\n\n" + help_text(member.role, t),
-                                                remove_keyboard=True)], enrolled=member)
+                                                clear_suggestions=True)], enrolled=member)
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -251,15 +259,15 @@ class EnrolmentService:
         if dialogue.step == "name":
             return self._ask_name(t, person)
         if dialogue.step == "area":
-            rows = tuple((Button(area.name, EnrolChoice("area", area.key).pack()),)
+            rows = tuple((Choice(area.name, EnrolChoice("area", area.key).pack()),)
                          for area in self.settings.areas)
-            return OutgoingMessage(t.gettext("Which area do you belong to?"), buttons=rows)
+            return OutgoingMessage(t.gettext("Which area do you belong to?"), choices=rows)
         if dialogue.step == "gender":
-            buttons = tuple(Button(t.gettext(label), EnrolChoice("gender", key).pack())
+            buttons = tuple(Choice(t.gettext(label), EnrolChoice("gender", key).pack())
                             for key, label in GENDER_LABELS.items())
             return OutgoingMessage(
                 t.gettext("Gender? It is only used to send, when possible, a woman and a man "
-                          "together."), buttons=(buttons[:2], buttons[2:]))
+                          "together."), choices=(buttons[:2], buttons[2:]))
         return self._ask_contact(t, t.gettext(
             "Last step: share your phone number with the button below, so the other support "
             "person and the duty leader can call you. Or skip it."), allow_skip=True)
@@ -267,17 +275,17 @@ class EnrolmentService:
     @staticmethod
     def _ask_name(t: Translator, person: Person) -> OutgoingMessage:
         buttons = ()
-        if person.full_name.strip():
-            label = t.gettext("Use “{name}”").format(name=person.full_name)
-            buttons = ((Button(label[:60], EnrolChoice("name", "telegram").pack()),),)
+        if person.display_name.strip():
+            label = t.gettext("Use “{name}”").format(name=person.display_name)
+            buttons = ((Choice(label[:60], EnrolChoice("name", SHOWN_NAME).pack()),),)
         return OutgoingMessage(t.gettext("What is your name? Write it, or use the name from "
-                                         "Telegram."), buttons=buttons)
+                                         "Telegram."), choices=buttons)
 
     @staticmethod
     def _ask_contact(t: Translator, text: str, *, allow_skip: bool) -> OutgoingMessage:
-        keyboard = ((t.gettext("Skip"),),) if allow_skip else ()
-        return OutgoingMessage(text, contact_button=t.gettext("Share my phone number"),
-                               keyboard=keyboard)
+        suggestions = (t.gettext("Skip"),) if allow_skip else ()
+        return OutgoingMessage(text, request_contact=t.gettext("Share my phone number"),
+                               suggestions=suggestions)
 
     @staticmethod
     def unknown_text(t: Translator) -> str:

@@ -6,31 +6,26 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.i18n import Translator, resolve_locale, translator
-from storage.models import Member
+from storage.models import Address, Member
 
 __all__ = ["Person", "locale_of", "translator_for"]
 
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """The sender of an update as the transport reports them."""
+    """The sender of a chat event as the transport reports them (member or not)."""
 
-    telegram_id: int
-    first_name: str
-    last_name: str | None = None
-    username: str | None = None
-    language_code: str | None = None
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
+    address: Address
+    display_name: str = ""  # the name the transport shows for them, e.g. "Anna Andersson"
+    language_code: str | None = None  # the language their app reports, e.g. "sv" or "en-GB"
 
 
 def locale_of(settings: Settings, member: Member | None, person: Person | None = None) -> str:
-    """The language to use: the member's choice, else Telegram's language, else the default."""
+    """The language to use: the member's choice, else what their app reports, else the
+    organisation's default."""
     chosen = member.locale if member else None
     reported = person.language_code if person and person.language_code else (
-        member.telegram_locale if member else None)
+        member.reported_locale if member else None)
     return resolve_locale(chosen, reported, settings.organisation.default_locale)
 
 

@@ -19,7 +19,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -55,8 +55,9 @@ class Erasure:
     """The outcome of an erasure request; `refusal` says why nothing was done."""
 
     done: bool
-    refusal: str | None = None  # "unknown", "busy:<code>", "last_leader"
+    refusal: Literal["unknown", "busy", "last_leader"] | None = None
     member_id: int | None = None
+    busy_on: str | None = None  # with "busy": the code of the running call-out
 
 
 def _json_default(value: Any) -> Any:
@@ -164,7 +165,7 @@ class PrivacyService:
                 return Erasure(False, "unknown")
             busy = await sql.busy_on(tx, member_id)
             if busy:
-                return Erasure(False, f"busy:{busy}", member_id)
+                return Erasure(False, "busy", member_id, busy_on=busy)
             if member.is_leader and member.status == "active" and \
                     await sql.count_active_leaders(tx, besides=member_id) == 0:
                 return Erasure(False, "last_leader", member_id)

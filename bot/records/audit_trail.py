@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.delivery.messages import MAX_TEXT, OutgoingMessage
+from bot.delivery.messages import OutgoingMessage, text_parts
 from bot.i18n import N_, Translator
 from storage.audit import AuditEntry
 from storage.clock import to_db
@@ -87,19 +87,9 @@ def _detail(entry: AuditEntry, names: dict[int, str]) -> str:
     return ", ".join(parts)
 
 
-def split_lines(lines: Sequence[str], limit: int = MAX_TEXT - 96) -> list[OutgoingMessage]:
-    """Lines packed into as few messages as Telegram's length limit allows."""
-    messages, current, size = [], [], 0
-    for line in lines:
-        line = line if len(line) <= limit else line[:limit - 1] + "…"
-        if current and size + len(line) + 1 > limit:
-            messages.append(OutgoingMessage("\n".join(current)))
-            current, size = [], 0
-        current.append(line)
-        size += len(line) + 1
-    if current:
-        messages.append(OutgoingMessage("\n".join(current)))
-    return messages
+def split_lines(lines: Sequence[str]) -> list[OutgoingMessage]:
+    """Lines packed into as few messages as a readable length allows."""
+    return [OutgoingMessage(part) for part in text_parts(lines)]
 
 
 async def audit_messages(title: str, entries: Sequence[AuditEntry], name_of: Names,

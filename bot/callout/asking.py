@@ -1,0 +1,26 @@
+"""Asking volunteers: who is eligible, their request rows, and the first messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.callout.outbound import Outbound
+from storage import callouts as sql
+from storage.models import Activation
+from storage.sql import Connection
+
+__all__ = ["ask"]
+
+
+async def ask(tx: Connection, out: Outbound, activation: Activation, areas: list[str], *,
+              wave: int, now: datetime) -> int:
+    """Asks every eligible volunteer of these areas not asked yet; returns how many.
+
+    Each gets a request row (pending) and their first message in the broadcast lane, in the same
+    transaction as the change that asks them.
+    """
+    volunteers = await sql.eligible_volunteers(tx, activation.id, areas, now)
+    for position, volunteer in enumerate(volunteers):
+        request_id = await sql.insert_request(tx, activation.id, volunteer.id, wave=wave, now=now)
+        await out.request(tx, activation, request_id, volunteer, now, position=position)
+    return len(volunteers)
