@@ -1,4 +1,6 @@
-"""Telegram adapters: each turns an Update into one call on the core and sends what it returns.
+"""Transport-neutral chat handlers: a chat event in, one call on the core, a reply out.
 
-No SQL and no call-out rules live here; `bot.app` registers the handlers in one ordered list.
+What a command means, who may use it, its argument grammar and every string a person reads of
+it live here (handlers.chat is the one entry point); no SQL, no call-out rules, and nothing of
+any transport.
 """

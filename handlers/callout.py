@@ -1,103 +1,95 @@
-"""Adapters for the call-out: /activate and its dialogue, answers, mission buttons, /status,
-/close, /cancel, /away and /back."""
+"""The call-out in chat: /activate and its dialogue, answers, mission choices, /status, /close,
+/cancel, /away and /back."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import ContextTypes
-
 from bot.callout.render import status_detail, status_overview
 from bot.choices import ActivateChoice, Answer, HoldAction, MissionAction, StatusAction
-from bot.delivery.messages import Button, OutgoingMessage
+from bot.delivery.messages import Choice, OutgoingMessage
 from bot.people.availability import parse_away
-from handlers.common import Adapter
+from bot.services import Services
+from handlers.events import Command, SharedLocation, Text
+from handlers.guard import Caller
+from handlers.reply import Reply
 from storage.models import Activation, Member
 
-__all__ = ["CalloutHandlers"]
-
-Context = ContextTypes.DEFAULT_TYPE
+__all__ = ["CalloutHandlers", "activation_named"]
 
 
-class CalloutHandlers(Adapter):
-    """Call-out commands and buttons."""
+async def activation_named(services: Services, caller: Caller,
+                           args: tuple[str, ...]) -> Activation | Reply:
+    """The activation the command's first argument names, or the reply that there is none."""
+    code = args[0].strip()
+    activation = await services.callouts.reads.by_code(code)
+    if activation is None:
+        return Reply.text(caller.t.gettext("There is no call-out {code}.").format(code=code))
+    return activation
+
+
+class CalloutHandlers:
+    """Call-out commands and choices."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     # -- /activate -----------------------------------------------------------------------------
 
-    async def activate(self, update: Update, context: Context) -> None:
+    async def activate(self, caller: Caller, command: Command) -> Reply:
         """/activate: starts the leader's call-out dialogue."""
-        leader = await self.leader_or_refuse(update)
-        if leader is not None:
-            await self.reply(update, (await self.services.activation.begin(leader)).messages)
+        reply = await self.services.activation.begin(caller.member, caller.address)
+        return Reply(reply.messages)
 
-    async def activate_choice(self, update: Update, context: Context,
-                              choice: ActivateChoice) -> None:
-        """A button inside the /activate dialogue."""
-        leader = await self.member_of(update)
-        if leader is None or not leader.is_leader:
-            await self.toast(update, self.t(update, leader).gettext("Only leaders can do that."))
-            return
-        await self.toast(update, None)
-        reply = await self.services.activation.choose(leader, choice)
-        await self.reply(update, reply.messages)
+    async def activate_choice(self, caller: Caller, choice: ActivateChoice) -> Reply:
+        """A choice inside the /activate dialogue."""
+        reply = await self.services.activation.choose(caller.member, caller.address, choice)
+        return Reply.pressed(None, *reply.messages)
 
-    async def dialogue_text(self, update: Update, member: Member) -> bool:
-        """Typed text inside /activate; False if the leader has no such dialogue open."""
-        if not member.is_leader or not await self.services.activation.is_active(member.telegram_id):
-            return False
-        reply = await self.services.activation.text(member, update.effective_message.text)
-        await self.reply(update, reply.messages)
-        return True
+    async def dialogue_text(self, caller: Caller, text: Text) -> Reply | None:
+        """Typed text inside /activate; None if the leader has no such dialogue open."""
+        if not caller.is_leader or not await self.services.activation.is_active(caller.address):
+            return None
+        reply = await self.services.activation.text(caller.member, caller.address, text.text)
+        return Reply(reply.messages)
 
-    async def location(self, update: Update, context: Context) -> None:
-        """A shared location or venue: the location step of /activate."""
-        member = await self.member_or_refuse(update)
-        if member is None:
-            return
-        message = update.effective_message
-        if message.venue is not None:
-            venue = message.venue
-            reply = await self.services.activation.location(
-                member, venue.location.latitude, venue.location.longitude, venue.title,
-                venue.address)
-        else:
-            reply = await self.services.activation.location(
-                member, message.location.latitude, message.location.longitude)
-        await self.reply(update, reply.messages)
+    async def location(self, caller: Caller, shared: SharedLocation) -> Reply:
+        """A shared location or place: the location step of /activate."""
+        reply = await self.services.activation.location(
+            caller.member, caller.address, shared.latitude, shared.longitude, shared.title,
+            shared.address)
+        return Reply(reply.messages)
 
-    # -- answers and mission buttons -----------------------------------------------------------
+    # -- answers and mission choices -----------------------------------------------------------
 
-    async def answer(self, update: Update, context: Context, choice: Answer) -> None:
+    async def answer(self, caller: Caller, choice: Answer) -> Reply:
         """[Ja, jag kan] / [Nej] on a request."""
-        t = self.t(update, None)
-        result = await self.services.callouts.answer(update.effective_user.id, choice.request_id,
-                                                     choice.yes, t)
-        await self.toast(update, result.text)
+        if caller.member is None:
+            return Reply.pressed(caller.t.gettext("This request was not sent to you."))
+        result = await self.services.callouts.answer(caller.member, choice.request_id,
+                                                     choice.yes, caller.t)
+        return Reply.pressed(result.text)
 
-    async def mission(self, update: Update, context: Context, action: MissionAction) -> None:
+    async def mission(self, caller: Caller, action: MissionAction) -> Reply:
         """[Framme] / [Avslutad] / [Kan inte ändå] under a briefing."""
-        t = self.t(update, None)
-        result = await self.services.callouts.mission(update.effective_user.id,
-                                                      action.request_id, action.verb, t)
-        await self.toast(update, result.text)
+        if caller.member is None:
+            return Reply.pressed(caller.t.gettext("This request was not sent to you."))
+        result = await self.services.callouts.mission(caller.member, action.request_id,
+                                                      action.verb, caller.t)
+        return Reply.pressed(result.text)
 
     # -- /status -------------------------------------------------------------------------------
 
-    async def status(self, update: Update, context: Context) -> None:
+    async def status(self, caller: Caller, command: Command) -> Reply:
         """/status [CODE]: leaders see the call-outs, volunteers their own state."""
-        member = await self.member_or_refuse(update)
-        if member is None:
-            return
-        if not member.is_leader:
-            await self.reply(update, [await self._volunteer_status(update, member)])
-            return
-        if context.args:
-            activation = await self.activation_from_args(update, member, context.args)
-            if activation is not None:
-                await self.reply(update, [await self._detail(update, member, activation)])
-            return
-        await self.reply(update, [await self._overview(update, member)])
+        if not caller.is_leader:
+            return Reply([await self._volunteer_status(caller)])
+        if command.args:
+            activation = await activation_named(self.services, caller, command.args)
+            if isinstance(activation, Reply):
+                return activation
+            return Reply([await self._detail(caller, activation)])
+        return Reply([await self._overview(caller)])
 
-    async def _overview(self, update: Update, leader: Member) -> OutgoingMessage:
+    async def _overview(self, caller: Caller) -> OutgoingMessage:
         reads = self.services.callouts.reads
         rows = []
         for activation in await reads.running():
@@ -105,18 +97,17 @@ class CalloutHandlers(Adapter):
                          await reads.unreachable_count(activation.id)))
         now = self.services.clock()
         return status_overview(self.services.settings, rows, await reads.readiness(now), now,
-                               self.t(update, leader))
+                               caller.t)
 
-    async def _detail(self, update: Update, leader: Member,
-                      activation: Activation) -> OutgoingMessage:
+    async def _detail(self, caller: Caller, activation: Activation) -> OutgoingMessage:
         reads = self.services.callouts.reads
         return status_detail(self.services.settings, activation,
                              await reads.requests_with_members(activation.id),
                              await reads.unreachable_count(activation.id),
-                             self.services.clock(), self.t(update, leader))
+                             self.services.clock(), caller.t)
 
-    async def _volunteer_status(self, update: Update, member: Member) -> OutgoingMessage:
-        t = self.t(update, member)
+    async def _volunteer_status(self, caller: Caller) -> OutgoingMessage:
+        member, t = caller.member, caller.t
         now = self.services.clock()
         if member.away_until and member.away_until > now:
             lines = [t.gettext("You are away until {time}. /back makes you available.").format(
@@ -132,117 +123,79 @@ class CalloutHandlers(Adapter):
             lines.append(t.gettext("You have no assignment right now."))
         return OutgoingMessage("\n".join(lines))
 
-    async def status_action(self, update: Update, context: Context,
-                            action: StatusAction) -> None:
-        """Buttons under /status CODE: close, cancel (asks first), refresh."""
-        leader = await self.member_of(update)
-        if leader is None or not leader.is_leader:
-            await self.toast(update, self.t(update, leader).gettext("Only leaders can do that."))
-            return
-        t = self.t(update, leader)
-        activation = await self.services.callouts.reads.by_id(action.activation_id)
+    async def status_action(self, caller: Caller, action: StatusAction) -> Reply:
+        """Choices under /status CODE and the alerts: close, cancel (asks first), refresh, go
+        with the confirmed, ask everyone."""
+        t, leader = caller.t, caller.member
+        callouts = self.services.callouts
+        activation = await callouts.reads.by_id(action.activation_id)
         if activation is None:
-            await self.toast(update, t.gettext("That call-out no longer exists."))
-            return
+            return Reply.pressed(t.gettext("That call-out no longer exists."))
         if action.verb == "refresh":
-            await self.toast(update, None)
-            await self.reply(update, [await self._detail(update, leader, activation)])
-        elif action.verb == "cancel":
-            await self.toast(update, None)
-            confirm = ((Button(t.gettext("Yes, cancel {code}").format(code=activation.code),
+            return Reply.pressed(None, await self._detail(caller, activation))
+        if action.verb == "cancel":
+            confirm = ((Choice(t.gettext("Yes, cancel {code}").format(code=activation.code),
                                StatusAction(activation.id, "cancel_yes").pack()),),)
-            await self.reply(update, [OutgoingMessage(t.gettext(
+            return Reply.pressed(None, OutgoingMessage(t.gettext(
                 "Cancel {code}? Everyone, the confirmed too, will be stood down.").format(
-                    code=activation.code), buttons=confirm)])
-        elif action.verb == "cancel_yes":
-            result = await self.services.callouts.cancel(leader, activation.id)
-            await self.toast(update, result.text)
-        elif action.verb == "go":
-            result = await self.services.callouts.go_with_confirmed(leader, activation.id)
-            await self.toast(update, result.text)
-        elif action.verb == "widen":
-            await self.toast(update, await self.services.callouts.escalation.widen(
-                leader, activation.id))
-        else:
-            result = await self.services.callouts.close(leader, activation.id)
-            await self.toast(update, result.text)
+                    code=activation.code), choices=confirm))
+        if action.verb == "cancel_yes":
+            return Reply.pressed((await callouts.cancel(leader, activation.id)).text)
+        if action.verb == "go":
+            return Reply.pressed((await callouts.go_with_confirmed(leader, activation.id)).text)
+        if action.verb == "widen":
+            return Reply.pressed(await callouts.escalation.widen(leader, activation.id))
+        return Reply.pressed((await callouts.close(leader, activation.id)).text)
 
-    async def hold_action(self, update: Update, context: Context, action: HoldAction) -> None:
+    async def hold_action(self, caller: Caller, action: HoldAction) -> Reply:
         """A leader's [Bekräfta nu] for a volunteer held for a mixed pair."""
-        leader = await self.member_of(update)
-        if leader is None or not leader.is_leader:
-            await self.toast(update, self.t(update, leader).gettext("Only leaders can do that."))
-            return
-        result = await self.services.callouts.confirm_hold(leader, action.request_id)
-        await self.toast(update, result.text)
+        result = await self.services.callouts.confirm_hold(caller.member, action.request_id)
+        return Reply.pressed(result.text)
 
     # -- /close, /cancel -----------------------------------------------------------------------
 
-    async def close(self, update: Update, context: Context) -> None:
+    async def close(self, caller: Caller, command: Command) -> Reply:
         """/close CODE: ends an intervention."""
-        leader = await self.leader_or_refuse(update)
-        if leader is None:
-            return
-        if not context.args:
-            await self.reply_text(update, self.t(update, leader).gettext("Usage: /close CODE"))
-            return
-        activation = await self.activation_from_args(update, leader, context.args)
-        if activation is not None:
-            result = await self.services.callouts.close(leader, activation.id)
-            await self.reply_text(update, result.text)
+        if not command.args:
+            return Reply.text(caller.t.gettext("Usage: /close CODE"))
+        activation = await activation_named(self.services, caller, command.args)
+        if isinstance(activation, Reply):
+            return activation
+        return Reply.text((await self.services.callouts.close(caller.member, activation.id)).text)
 
-    async def cancel(self, update: Update, context: Context) -> None:
+    async def cancel(self, caller: Caller, command: Command) -> Reply:
         """/cancel CODE calls off a call-out; /cancel alone leaves the /activate dialogue."""
-        member = await self.member_or_refuse(update)
-        if member is None:
-            return
-        t = self.t(update, member)
-        if not context.args:
-            if member.is_leader and await self.services.activation.is_active(member.telegram_id):
-                await self.reply(update, (await self.services.activation.abort(member)).messages)
-                return
-            if not member.is_leader:
-                await self.reply_text(update, t.gettext("Only leaders can do that. See /help."))
-                return
-            await self.reply_text(update, t.gettext("Usage: /cancel CODE"))
-            return
-        if not member.is_leader:
-            await self.reply_text(update, t.gettext("Only leaders can do that. See /help."))
-            return
-        activation = await self.activation_from_args(update, member, context.args)
-        if activation is not None:
-            result = await self.services.callouts.cancel(member, activation.id)
-            await self.reply_text(update, result.text)
+        activation_dialogue = self.services.activation
+        if not command.args:
+            if await activation_dialogue.is_active(caller.address):
+                reply = await activation_dialogue.abort(caller.member, caller.address)
+                return Reply(reply.messages)
+            return Reply.text(caller.t.gettext("Usage: /cancel CODE"))
+        activation = await activation_named(self.services, caller, command.args)
+        if isinstance(activation, Reply):
+            return activation
+        return Reply.text((await self.services.callouts.cancel(caller.member, activation.id)).text)
 
     # -- availability --------------------------------------------------------------------------
 
-    async def away(self, update: Update, context: Context) -> None:
+    async def away(self, caller: Caller, command: Command) -> Reply:
         """/away 3d or /away 2026-12-24: not asked until then."""
-        member = await self.member_or_refuse(update)
-        if member is None:
-            return
-        t = self.t(update, member)
-        settings = self.services.settings
+        t = caller.t
         usage = t.gettext("Usage: /away 3d, /away 12h or /away 2026-12-24 (through that day).")
-        if not context.args:
-            await self.reply_text(update, usage)
-            return
+        if not command.args:
+            return Reply.text(usage)
         try:
-            until = parse_away(" ".join(context.args), self.services.clock(),
-                               settings.organisation.tz)
+            until = parse_away(" ".join(command.args), self.services.clock(),
+                               self.services.settings.organisation.tz)
         except ValueError:
-            await self.reply_text(update, usage)
-            return
-        await self.services.callouts.set_away(member, until)
-        await self.reply_text(update, t.gettext(
+            return Reply.text(usage)
+        await self.services.callouts.set_away(caller.member, until)
+        return Reply.text(t.gettext(
             "You are away until {time}. You will not be asked until then. /back ends it "
             "early.").format(time=t.datetime(until)))
 
-    async def back(self, update: Update, context: Context) -> None:
+    async def back(self, caller: Caller, command: Command) -> Reply:
         """/back: available again."""
-        member = await self.member_or_refuse(update)
-        if member is None:
-            return
+        member: Member = caller.member
         await self.services.callouts.set_away(member, None)
-        await self.reply_text(update, self.t(update, member).gettext(
-            "Welcome back – you are available again."))
+        return Reply.text(caller.t.gettext("Welcome back – you are available again."))

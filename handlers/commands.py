@@ -1,13 +1,15 @@
-"""The bot's commands, who may use them, and their one-line descriptions (for /help and menus)."""
+"""The bot's commands, who may use them, and their one-line descriptions (for /help, the menus
+and the guard)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.i18n import N_, Translator
 from storage.models import Role
 
-__all__ = ["COMMANDS", "Command", "commands_for", "help_text"]
+__all__ = ["COMMANDS", "Command", "access_of", "commands_for", "help_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,19 @@ COMMANDS: tuple[Command, ...] = (
 def commands_for(role: Role) -> list[Command]:
     """Returns the commands a role may use, in menu order."""
     return [command for command in COMMANDS if role in command.roles]
+
+
+# Commands for people the bot does not know yet (an invite link, or connecting a roster entry).
+OPEN_TO_ANYONE = ("start",)
+
+
+def access_of(name: str) -> Literal["anyone", "member", "leader"]:
+    """Who may use a command: /start anybody, a leaders' command leaders only, the rest
+    members; a command missing from COMMANDS is leaders' only (closed by default)."""
+    if name in OPEN_TO_ANYONE:
+        return "anyone"
+    roles = {role for command in COMMANDS if command.name == name for role in command.roles}
+    return "member" if "volunteer" in roles else "leader"
 
 
 def help_text(role: Role, t: Translator) -> str:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from bot.config import Area, Settings
 from bot.delivery.messages import OutgoingMessage
+from bot.delivery.messenger import Capabilities
+from bot.delivery.router import MessengerRouter
 from bot.services import Services, build_services
 from storage.database import Database
 from storage.members import NewMember
-from storage.models import Member
+from storage.models import Address, Member
 
 
 class ManualClock:
@@ -31,7 +33,7 @@ class ManualClock:
 @dataclass
 class Delivered:
     chat_id: int
-    message_id: int
+    message_id: str
     message: OutgoingMessage
     edits: list[OutgoingMessage] = field(default_factory=list)
     deleted: bool = False
@@ -42,26 +44,32 @@ class Delivered:
 
 
 class RecordingMessenger:
-    """Implements the Messenger port by remembering every message per chat."""
+    """Implements the Messenger port (as the "telegram" transport) by remembering every message
+    per chat, keyed by the chat's numeric id."""
+
+    transport = "telegram"
+    capabilities = Capabilities()
 
     def __init__(self) -> None:
         self.chats: dict[int, list[Delivered]] = {}
         self._ids = itertools.count(1)
 
-    async def send(self, chat_id: int, message: OutgoingMessage) -> int:
-        delivered = Delivered(chat_id, next(self._ids), message)
+    async def send(self, chat: str, message: OutgoingMessage) -> str:
+        chat_id = int(chat)
+        delivered = Delivered(chat_id, str(next(self._ids)), message)
         self.chats.setdefault(chat_id, []).append(delivered)
         return delivered.message_id
 
-    async def edit(self, chat_id: int, message_id: int, message: OutgoingMessage) -> None:
+    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> None:
+        chat_id = int(chat)
         for delivered in self.chats.get(chat_id, []):
             if delivered.message_id == message_id:
                 delivered.edits.append(message)
                 return
         raise AssertionError(f"edit of unknown message {message_id} in chat {chat_id}")
 
-    async def delete(self, chat_id: int, message_id: int) -> None:
-        for delivered in self.chats.get(chat_id, []):
+    async def delete(self, chat: str, message_id: str) -> None:
+        for delivered in self.chats.get(int(chat), []):
             if delivered.message_id == message_id:
                 delivered.deleted = True
 
@@ -95,14 +103,19 @@ async def open_core(tmp_path: Path, **overrides) -> tuple[Services, RecordingMes
     database = await Database.open(settings.storage.path)
     messenger = RecordingMessenger()
     clock = ManualClock()
-    services = await build_services(settings, database, messenger, clock)
+    services = build_services(settings, database, MessengerRouter([messenger]), clock)
     return services, messenger, clock
+
+
+async def member_at(services: Services, telegram_id: int) -> Member:
+    """The member behind a Telegram user id (their address in the tests)."""
+    return await services.members.by_address(Address("telegram", str(telegram_id)))
 
 
 async def add_member(services: Services, telegram_id: int, name: str, *, role: str = "volunteer",
                      area: str = "karlstad", gender: str = "undisclosed",
                      phone: str | None = None, locale: str | None = "en") -> Member:
     return await services.members.add(
-        NewMember(name=name, role=role, area=area, gender=gender, telegram_id=telegram_id,
-                  phone=phone, locale=locale),
+        NewMember(name=name, role=role, area=area, gender=gender, phone=phone, locale=locale,
+                  address=Address("telegram", str(telegram_id))),
         source="admin", actor="test", now=services.clock())

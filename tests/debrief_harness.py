@@ -29,8 +29,8 @@ async def send_questionnaire(services, request_id: int, kind: str = "debrief") -
     return debrief
 
 
-async def _press(services, telegram_id: int, action: DebriefAction) -> None:
-    result = await services.debriefs.press(telegram_id, action, _EN)
+async def _press(services, member, action: DebriefAction) -> None:
+    result = await services.debriefs.press(member, action, _EN)
     assert result.text is None, (action, result.text)  # a toast would mean it was refused
 
 
@@ -51,12 +51,12 @@ async def answer(services, debrief_id: int, answers: Mapping[str, object], *,
         value = answers[question.key]
         member = await services.members.by_id(debrief.member_id)
         if value is SKIP:
-            await _press(services, member.telegram_id, DebriefAction(debrief.id, position, "sk"))
+            await _press(services, member, DebriefAction(debrief.id, position, "sk"))
         elif isinstance(value, list):
             for option in value:
-                await _press(services, member.telegram_id,
+                await _press(services, member,
                              DebriefAction(debrief.id, position, "on", option))
-            await _press(services, member.telegram_id, DebriefAction(debrief.id, position, "ok"))
+            await _press(services, member, DebriefAction(debrief.id, position, "ok"))
         else:
             if isinstance(value, bool):
                 typed = "ja" if value else "nej"

@@ -10,9 +10,14 @@ from bot.config import Area, Settings
 from bot.services import Services
 from sandbox.fake_telegram import FakePerson, FakeTelegram
 from storage.members import NewMember
-from storage.models import Member
+from storage.models import Address, Member
 
 TOKEN = "123456:E2E-SECRET-TOKEN"
+
+
+def telegram(user_id: int) -> Address:
+    """The address of a Telegram user's private chat with the bot."""
+    return Address("telegram", str(user_id))
 
 
 class ShiftableClock:
@@ -81,12 +86,12 @@ class World:
                                   started=True)
         await self.services.members.add(
             NewMember(name=name, role=role, area=area, gender=gender, phone=phone,
-                      telegram_id=user_id, telegram_locale=language),
+                      address=telegram(user_id), reported_locale=language),
             source="admin", actor="test", now=self.clock())
         return person
 
     async def member(self, user_id: int) -> Member | None:
-        return await self.services.members.by_telegram_id(user_id)
+        return await self.services.members.by_address(telegram(user_id))
 
     async def settle(self) -> None:
         """Waits until the bot took every update, answered, and sent everything it owed."""

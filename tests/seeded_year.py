@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.callout.draft import Actor
 from bot.config import Area
 from bot.i18n import translator
 from bot.services import Services
@@ -105,7 +106,7 @@ async def seed(services: Services, clock: ManualClock) -> dict[int, str]:
     codes = {}
     for number, plan in enumerate(PLAN):
         clock.now = plan.local
-        issued = await services.callouts.issue(leader, NewActivation(
+        issued = await services.callouts.issue(Actor.leader(leader), NewActivation(
             kind=plan.kind, area=plan.area, needed=2, summary=f"Stöd behövs ({plan.kind})",
             briefing=SECRET.format(n=number), location_lat=59.38 + number / 1000,
             location_lon=13.50, location_title=f"Villagatan {number}",
@@ -117,7 +118,7 @@ async def seed(services: Services, clock: ManualClock) -> dict[int, str]:
         for index, answer, minute in sorted(plan.answers, key=lambda a: a[2]):
             clock.now = plan.local + timedelta(minutes=minute)
             member = crews[plan.area][index]
-            result = await services.callouts.answer(member.telegram_id, requests[member.id],
+            result = await services.callouts.answer(member, requests[member.id],
                                                     answer == "y", t)
             assert result.changed, (plan, index, result.text)
         if plan.end == "close":

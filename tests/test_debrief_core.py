@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.callout.draft import Actor
 from bot.debrief.service import DEBRIEF_KINDS
 from bot.i18n import translator
 from bot.people.privacy import PURGE
@@ -19,12 +20,12 @@ async def staffed_and_closed(services, *, exercise: bool = False):
     leader = await add_member(services, 1, "Lena Ledare", role="leader")
     for telegram_id in (100, 101):
         await add_member(services, telegram_id, f"Volunteer {telegram_id}")
-    issued = await services.callouts.issue(leader, NewActivation(
+    issued = await services.callouts.issue(Actor.leader(leader), NewActivation(
         kind="fire", area="karlstad", needed=2, summary="Brand", briefing="Storgatan 1",
         exercise=exercise))
     people = await services.callouts.reads.requests_with_members(issued.activation.id)
     for request, member in people:
-        await services.callouts.answer(member.telegram_id, request.id, True, EN)
+        await services.callouts.answer(member, request.id, True, EN)
     result = await services.callouts.close(leader, issued.activation.id)
     assert result.changed
     return await services.callouts.reads.by_id(issued.activation.id)
@@ -49,7 +50,7 @@ async def test_close_plans_a_questionnaire_and_a_check_in_per_volunteer(core) ->
     [member] = [member for request, member
                 in await services.callouts.reads.requests_with_members(activation.id)
                 if request.id == first.request_id]
-    texts = [delivered.message.text for delivered in messenger.chats[member.telegram_id]]
+    texts = [delivered.message.text for delivered in messenger.chats[int(member.address.id)]]
     assert sum("Here is the follow-up of call-out" in text for text in texts) == 1
     assert sum("question 1 of 9" in text for text in texts) == 1
     reminders = [d for d in await services.deadlines.store.pending()

@@ -35,7 +35,7 @@ from bot.debrief.rules import (
 )
 from bot.i18n import translator
 from storage.debriefs import Answer, Debrief, Figures
-from storage.models import Activation, Member
+from storage.models import Activation, Address, Member
 
 QUESTIONS = {question.key: question for question in DEFAULT_QUESTIONS}
 HOURS, AFFECTED = QUESTIONS["hours"], QUESTIONS["affected"]
@@ -178,10 +178,10 @@ def activation(**changes) -> Activation:
 
 
 def member() -> Member:
-    return Member(id=3, telegram_id=300, name="Anna A", phone="+46701000001", area="default",
-                  gender="female", role="volunteer", locale="sv", telegram_locale=None,
-                  status="active", away_until=None, unreachable=False, source="admin",
-                  created_at=NOW)
+    return Member(id=3, name="Anna A", phone="+46701000001", area="default",
+                  gender="female", role="volunteer", locale="sv", status="active",
+                  away_until=None, source="admin", created_at=NOW,
+                  address=Address("telegram", "300"))
 
 
 def debrief(state: str = "done", **changes) -> Debrief:

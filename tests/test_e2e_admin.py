@@ -88,7 +88,8 @@ async def test_mydata_sends_a_volunteer_everything_held_about_them(world) -> Non
     data = json.loads(document.document.data)
     assert data["member"]["name"] == "Volunteer100 V"
     assert data["member"]["phone"] == "+46701000100"
-    assert data["member"]["telegram_id"] == anna.user_id
+    assert data["addresses"][0]["transport"] == "telegram"
+    assert data["addresses"][0]["address"] == str(anna.user_id)
     assert [row["code"] for row in data["requests"]] == [activation.code]
     assert data["requests"][0]["state"] == "confirmed"
     assert "briefing" not in json.dumps(data["requests"])  # other people's details stay out

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from bot.callout.draft import Actor
 from storage.callouts import NewActivation
 
 BRIEFING = "Storgatan 12 B, ring Eva på 070-555 12 34. Villabrand, familj på fyra."
@@ -21,7 +22,7 @@ async def crew(world, count: int, *, area: str = "karlstad", first_id: int = 100
 
 async def issue(world, leader_id: int = 1, *, area: str = "karlstad", needed: int = 2):
     leader = await world.member(leader_id)
-    issued = await world.services.callouts.issue(leader, NewActivation(
+    issued = await world.services.callouts.issue(Actor.leader(leader), NewActivation(
         kind="fire", area=area, needed=needed, summary=SUMMARY, briefing=BRIEFING,
         location_lat=59.38, location_lon=13.50, location_title="Storgatan 12 B",
         location_address="Karlstad"))

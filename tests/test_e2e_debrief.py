@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bot.callout.draft import Actor
 from bot.config import DEFAULT_QUESTIONS
 from bot.debrief.service import DEBRIEF_KINDS
 from sandbox.fake_telegram import ChatMessage
@@ -28,7 +29,7 @@ NO_LATER = {"delay": "1s", "reminder_after": "1h", "followup_after": "0s"}
 async def closed_call_out(world, *, finisher_index: int = 0):
     """Lena issues a call-out, the first two volunteers go, one presses [Avslutad]."""
     leader = await world.member(1)
-    issued = await world.services.callouts.issue(leader, NewActivation(
+    issued = await world.services.callouts.issue(Actor.leader(leader), NewActivation(
         kind="traffic", area="karlstad", needed=2, summary=SUMMARY, briefing="E18 avfart 12"))
     people = [world.fake.people[user_id] for user_id in (100, 101)]
     for person in people:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.callout.draft import Actor
 from storage.callouts import NewActivation
 from tests.e2e import running_world
 
@@ -12,7 +13,7 @@ QUIET = {"reminder_after": "0s", "waves": [], "unstaffed_alert_after": "1h"}
 
 async def issue(world, needed: int = 2):
     leader = await world.member(1)
-    issued = await world.services.callouts.issue(leader, NewActivation(
+    issued = await world.services.callouts.issue(Actor.leader(leader), NewActivation(
         kind="fire", area="karlstad", needed=needed, summary="Brand", briefing="Gatan 1"))
     return issued.activation
 

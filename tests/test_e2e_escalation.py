@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.callout.draft import Actor
 from storage.callouts import NewActivation
 from tests.e2e import FAST_LADDER, running_world
 
@@ -12,7 +13,7 @@ SUMMARY = "Trafikolycka, vittnen behöver stöd"
 
 async def issue(world, *, area: str = "karlstad", needed: int = 2):
     leader = await world.member(1)
-    issued = await world.services.callouts.issue(leader, NewActivation(
+    issued = await world.services.callouts.issue(Actor.leader(leader), NewActivation(
         kind="traffic", area=area, needed=needed, summary=SUMMARY, briefing="E18 avfart 12"))
     return issued.activation
 

@@ -18,7 +18,7 @@ import pytest
 from storage.clock import system_clock
 from storage.database import Database
 from storage.members import MemberStore, NewMember
-from tests.e2e import TOKEN
+from tests.e2e import TOKEN, telegram
 
 ROOT = Path(__file__).resolve().parent.parent
 CYCLES = int(os.environ.get("POSOM_KILL_CYCLES", "8"))
@@ -103,13 +103,13 @@ async def test_sigkill_at_random_moments_keeps_every_promise(fake, tmp_path: Pat
     config.write_text(config_text(fake, db_path), encoding="utf-8")
     database = await Database.open(db_path)
     members = MemberStore(database)
-    await members.add(NewMember(name="Lena Ledare", role="leader", telegram_id=1,
-                                telegram_locale="en"), source="admin", actor="test",
+    await members.add(NewMember(name="Lena Ledare", role="leader", address=telegram(1),
+                                reported_locale="en"), source="admin", actor="test",
                       now=system_clock())
     for i in range(VOLUNTEERS):
         area = "karlstad" if i < VOLUNTEERS - 2 else "kil"
         await members.add(NewMember(name=f"V{i}", role="volunteer", area=area,
-                                    telegram_id=100 + i, telegram_locale="en"),
+                                    address=telegram(100 + i), reported_locale="en"),
                           source="admin", actor="test", now=system_clock())
     await database.close()
     leader = fake.person(1, "Lena", language_code="en", started=True)
@@ -152,7 +152,8 @@ async def test_sigkill_at_random_moments_keeps_every_promise(fake, tmp_path: Pat
         for activation in activations:
             code = activation["code"]
             requests = connection.execute(
-                "SELECT r.*, m.telegram_id FROM requests r JOIN members m ON m.id = r.member_id"
+                "SELECT r.*, CAST(a.address AS INTEGER) AS telegram_id FROM requests r"
+                " JOIN member_addresses a ON a.member_id = r.member_id"
                 " WHERE activation_id = ?", (activation["id"],)).fetchall()
             confirmed = [r for r in requests if r["state"] == "confirmed"]
             assert len(confirmed) <= activation["needed"], code

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.callout.draft import Actor
 from bot.i18n import translator
 from bot.people.privacy import PURGE, PrivacyService
 from storage.callouts import NewActivation
-from tests.core_harness import add_member, open_core
+from tests.core_harness import add_member, member_at, open_core
 from tests.debrief_harness import SKIP, answer, send_questionnaire
 
 BRIEFING = "Storgatan 77 B, portkod 4417, fråga efter Eva Svensson 070-555 77 66"
@@ -59,12 +60,12 @@ def found(data: bytes, texts: tuple[str, ...]) -> list[str]:
 
 
 async def staffed_call_out(services, clock, *, area: str = "karlstad", first: int = 100):
-    leader = await services.members.by_telegram_id(1) or await add_member(
+    leader = await member_at(services, 1) or await add_member(
         services, 1, "Lena Ledare", role="leader")
     anna = await add_member(services, first, "Anna Andersson", area=area,
                             phone=f"+4670111{first:04d}")
     bo = await add_member(services, first + 1, "Bo Berg", area=area, phone=f"+4670222{first:04d}")
-    issued = await services.callouts.issue(leader, NewActivation(
+    issued = await services.callouts.issue(Actor.leader(leader), NewActivation(
         kind="fire", area=area, needed=2, summary="Brand i villa", briefing=BRIEFING,
         location_lat=59.51, location_lon=13.31, location_title=TITLE, location_address=ADDRESS))
     t = translator("en")
@@ -72,7 +73,7 @@ async def staffed_call_out(services, clock, *, area: str = "karlstad", first: in
                 await services.callouts.reads.requests_with_members(issued.activation.id)}
     for member in (anna, bo):
         clock.advance(minutes=2)
-        await services.callouts.answer(member.telegram_id, requests[member.id], True, t)
+        await services.callouts.answer(member, requests[member.id], True, t)
     return leader, anna, bo, issued.activation
 
 
@@ -94,7 +95,7 @@ async def test_purge_removes_the_text_from_the_file_and_keeps_the_statistics(
     database = services.database
     leader, anna, bo, activation = await staffed_call_out(services, clock)
     await services.sender.drain()
-    assert BRIEFING in messenger.everything_seen_by(anna.telegram_id)
+    assert BRIEFING in messenger.everything_seen_by(int(anna.address.id))
     clock.advance(hours=2)
     await services.callouts.close(leader, activation.id)
     await services.sender.drain()
@@ -198,7 +199,7 @@ async def test_erasure_keeps_the_statistics_and_leaves_no_name_in_the_file(core_
     await services.sender.drain()
     # While Anna is on a running call-out she cannot be erased.
     refused = await services.privacy.erase(anna.id, actor="cli")
-    assert refused.refusal == f"busy:{activation.code}"
+    assert (refused.refusal, refused.busy_on) == ("busy", activation.code)
     clock.advance(hours=1)
     await services.callouts.close(leader, activation.id)
     await services.sender.drain()
@@ -222,8 +223,9 @@ async def test_erasure_keeps_the_statistics_and_leaves_no_name_in_the_file(core_
     assert erased.done
     row = await database.fetch_one("SELECT * FROM members WHERE id = ?", (anna.id,))
     assert row["name"] == f"Raderad {anna.id}"  # the organisation's language: Swedish
-    assert row["phone"] is None and row["telegram_id"] is None and row["status"] == "removed"
-    assert await services.members.by_telegram_id(anna.telegram_id) is None
+    assert row["phone"] is None and row["status"] == "removed"
+    assert await services.members.addresses(anna.id) == []
+    assert await services.members.by_address(anna.address) is None
     assert found(file_bytes(path), secrets) == []
     # Her free text is emptied, Bo's stays; her answers' figures still count, anonymously.
     assert await text_answers(database) == {(anna.id, "went_well"): None,

@@ -224,7 +224,7 @@ async def request_of(services, code: str, plan: int, crew: int) -> int:
     telegram_id = crew_telegram_id(PLAN[plan].area, crew)
     [request_id] = [request.id for request, member
                     in await services.callouts.reads.requests_with_members(activation.id)
-                    if member.telegram_id == telegram_id]
+                    if member.address.id == str(telegram_id)]
     return request_id
 
 
@@ -326,7 +326,7 @@ async def test_mydata_and_archive_carry_their_debriefs(seeded) -> None:
         "went_well": "tungt men bra", "could_be_better": SKIP, "wellbeing": 4,
         "support_talk": False})
     member = await services.members.by_id(2)  # the first Karlstad volunteer (telegram id 100)
-    assert member.telegram_id == crew_telegram_id("karlstad", 0)
+    assert member.address.id == str(crew_telegram_id("karlstad", 0))
     data = json.loads((await services.privacy.my_data(member)).content)
     assert data["member"]["name"] == "Karlstad Stödperson 0"
     [answered] = [row for row in data["debriefs"] if row["answers"]]

@@ -191,51 +191,30 @@ class BotHost:
                 "rate": config.telegram.max_messages_per_second, **await self._deadlines()}
 
     async def _deadlines(self) -> dict:
-        """Pending deadline rows and the jobs armed for them (None where there are none yet)."""
-        database = self.runtime.database
-        table = await database.fetch_one(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deadlines'")
-        pending = None
-        if table is not None:
-            row = await database.fetch_one(
-                "SELECT count(*) AS n FROM deadlines WHERE state = 'pending'")
-            pending = int(row["n"])
-        runner = getattr(self.runtime.services, "deadlines", None)
-        scheduler = getattr(runner, "_scheduler", None)
-        jobs = None
-        if scheduler is not None:
-            jobs = sum(1 for job in scheduler.get_jobs() if job.id.startswith("deadline-"))
-        return {"deadlines_pending": pending, "deadline_jobs": jobs}
+        """Pending deadline rows and the jobs armed for them."""
+        services = self.runtime.services
+        return {"deadlines_pending": await services.deadlines.store.pending_count(),
+                "deadline_jobs": services.deadlines.armed_count()}
 
     def _time_answers(self) -> None:
-        """Wraps CalloutService.answer to note when each answer's transaction committed.
-
-        answer() returns right after its COMMIT (logging and waking the sender are synchronous,
-        nothing is awaited in between), so the return is the commit as the bot's event loop
-        sees it.
-        """
-        import inspect
-
-        callouts = self.runtime.services.callouts
-        original = callouts.answer
-        signature = inspect.signature(original)
+        """Notes when each answer's transaction committed (the service's public hook is called
+        right after the COMMIT, so this is the commit as the bot's event loop sees it)."""
         answers = self.answers
 
-        async def timed(*args: Any, **kwargs: Any):
-            result = await original(*args, **kwargs)
-            done = time.monotonic()
-            given = signature.bind(*args, **kwargs).arguments
-            answers.append((int(given["request_id"]), bool(given["yes"]),
-                            bool(getattr(result, "changed", False)), done))
-            return result
+        def committed(answered: Any) -> None:
+            answers.append((answered.request_id, answered.yes, answered.changed,
+                            time.monotonic()))
 
-        callouts.answer = timed
+        self.runtime.services.callouts.on_answered.append(committed)
 
     async def _issue(self, area: str, count: int = 1, needed: int = NEEDED) -> dict:
+        from bot.callout.draft import Actor
         from storage.callouts import NewActivation
+        from storage.models import Address
 
         services = self.runtime.services
-        leader = await services.members.by_telegram_id(LEADER_ID)
+        leader = Actor.leader(await services.members.by_address(Address("telegram",
+                                                                            str(LEADER_ID))))
         issued = []
         began = time.monotonic()
         for _ in range(count):

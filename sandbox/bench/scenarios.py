@@ -97,11 +97,12 @@ async def _seed(path: Path, layout: dict[str, int]) -> dict[str, list[int]]:
     """Writes a leader and the volunteers of each area (women and men in turn) to a new file."""
     from storage.database import Database
     from storage.members import MemberStore, NewMember
+    from storage.models import Address
 
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
     members = [NewMember(name="Lena Ledare", role="leader", phone="+46705550000", locale="en",
-                         telegram_id=LEADER_ID, telegram_locale="en")]
+                         address=Address("telegram", str(LEADER_ID)), reported_locale="en")]
     areas: dict[str, list[int]] = {}
     user_id = FIRST_VOLUNTEER_ID
     for area, count in layout.items():
@@ -109,8 +110,8 @@ async def _seed(path: Path, layout: dict[str, int]) -> dict[str, list[int]]:
         for index in range(count):
             members.append(NewMember(
                 name=f"Stödperson {user_id - FIRST_VOLUNTEER_ID}", role="volunteer", area=area,
-                gender="female" if index % 2 == 0 else "male", telegram_id=user_id,
-                telegram_locale="sv"))
+                gender="female" if index % 2 == 0 else "male",
+                address=Address("telegram", str(user_id)), reported_locale="sv"))
             areas[area].append(user_id)
             user_id += 1
     database = await Database.open(path)

@@ -11,7 +11,9 @@ from bot.config import Settings
 from bot.i18n import LOCALES, translator
 from bot.people.persons import locale_of
 from handlers.commands import commands_for
-from storage.models import Member, Role
+from storage.members import MemberStore
+from storage.models import Address, Member, Role
+from transports.telegram.messenger import TRANSPORT
 
 __all__ = ["Menus"]
 
@@ -21,9 +23,10 @@ logger = logging.getLogger(__name__)
 class Menus:
     """Registers the menu each person sees: volunteers' by language, leaders' per chat."""
 
-    def __init__(self, bot: Bot, settings: Settings) -> None:
+    def __init__(self, bot: Bot, settings: Settings, members: MemberStore) -> None:
         self.bot = bot
         self.settings = settings
+        self.members = members
 
     def _commands(self, role: Role, locale: str) -> list[BotCommand]:
         t = translator(locale, self.settings.organisation.timezone)
@@ -47,21 +50,25 @@ class Menus:
 
     async def refresh_for(self, member: Member) -> None:
         """A member's own menu in their language: the leader menu, or their chosen language."""
-        if member.telegram_id is None:
-            return
-        scope = BotCommandScopeChat(member.telegram_id)
-        try:
-            if member.is_leader or member.locale:
-                locale = locale_of(self.settings, member)
-                await self.bot.set_my_commands(self._commands(member.role, locale), scope=scope)
-            else:
-                await self.bot.delete_my_commands(scope=scope)
-        except TelegramError as error:
-            logger.warning("could not register the menu of member %d: %s", member.id, error)
+        for address in await self.members.addresses(member.id):
+            if address.transport != TRANSPORT:
+                continue
+            scope = BotCommandScopeChat(int(address.id))
+            try:
+                if member.is_leader or member.locale:
+                    locale = locale_of(self.settings, member)
+                    await self.bot.set_my_commands(self._commands(member.role, locale),
+                                                   scope=scope)
+                else:
+                    await self.bot.delete_my_commands(scope=scope)
+            except TelegramError as error:
+                logger.warning("could not register the menu of member %d: %s", member.id, error)
 
-    async def forget(self, telegram_id: int) -> None:
+    async def forget(self, address: Address) -> None:
         """Drops the chat's own menu (a member whose data was erased)."""
+        if address.transport != TRANSPORT:
+            return
         try:
-            await self.bot.delete_my_commands(scope=BotCommandScopeChat(telegram_id))
+            await self.bot.delete_my_commands(scope=BotCommandScopeChat(int(address.id)))
         except TelegramError as error:
             logger.warning("could not drop a chat's menu: %s", error)

@@ -1,4 +1,9 @@
-"""The Messenger port implemented with PTB's Bot, and Telegram's expected failures by name."""
+"""The Messenger port implemented with PTB's Bot, and Telegram's expected failures by name.
+
+Choices become inline buttons (their ids are the callback data), suggestions and the contact
+request a reply keyboard. Telegram's limits are checked here: 4,096 characters of text
+(https://core.telegram.org/bots/api#sendmessage) and 64 bytes of callback data.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.delivery.messages import OutgoingMessage
 from bot.delivery.messenger import (
+    Capabilities,
     MessageGone,
     NotModified,
     Rejected,
@@ -27,7 +33,11 @@ from bot.delivery.messenger import (
     Unreachable,
 )
 
-__all__ = ["TelegramMessenger", "inline_markup", "reply_markup"]
+__all__ = ["MAX_TEXT", "TRANSPORT", "TelegramMessenger", "inline_markup", "reply_markup"]
+
+TRANSPORT = "telegram"
+MAX_TEXT = 4096
+MAX_CALLBACK_DATA = 64
 
 T = TypeVar("T")
 
@@ -36,28 +46,38 @@ _GONE = ("message to edit not found", "message to delete not found", "message ca
 
 
 def inline_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a message, if it has buttons."""
-    if not message.buttons:
+    """The inline keyboard of a message, if it has choices."""
+    if not message.choices:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(button.text, callback_data=button.data)
-                                  for button in row] for row in message.buttons])
+    for row in message.choices:
+        for choice in row:
+            if len(choice.id.encode()) > MAX_CALLBACK_DATA:
+                raise Rejected(f"callback data over {MAX_CALLBACK_DATA} bytes: {choice.id!r}")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(choice.label, callback_data=choice.id)
+                                  for choice in row] for row in message.choices])
 
 
 def reply_markup(
     message: OutgoingMessage,
 ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
     """Inline buttons, a reply keyboard (with the share-contact button) or a keyboard removal."""
-    if message.buttons:
+    if message.choices:
         return inline_markup(message)
-    if message.contact_button or message.keyboard:
+    if message.request_contact or message.suggestions:
         rows: list[list[KeyboardButton]] = []
-        if message.contact_button:
-            rows.append([KeyboardButton(message.contact_button, request_contact=True)])
-        rows.extend([KeyboardButton(text) for text in row] for row in message.keyboard)
+        if message.request_contact:
+            rows.append([KeyboardButton(message.request_contact, request_contact=True)])
+        rows.extend([KeyboardButton(text)] for text in message.suggestions)
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
-    if message.remove_keyboard:
+    if message.clear_suggestions:
         return ReplyKeyboardRemove()
     return None
+
+
+def _checked(message: OutgoingMessage) -> OutgoingMessage:
+    if len(message.text) > MAX_TEXT:
+        raise Rejected(f"message text is {len(message.text)} characters, over {MAX_TEXT}")
+    return message
 
 
 def _retry_seconds(error: RetryAfter) -> float:
@@ -93,11 +113,17 @@ async def _translated(call: Callable[[], Awaitable[T]]) -> T:
 class TelegramMessenger:
     """Sends the core's messages through PTB (and so through its rate limiter)."""
 
+    transport = TRANSPORT
+    capabilities = Capabilities(buttons=True, edit=True, delete=True, contact_request=True,
+                                location_pins=True, receipts=False)
+
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, message: OutgoingMessage) -> int:
+    async def send(self, chat: str, message: OutgoingMessage) -> str:
         """Sends text, a location/venue or a document; returns Telegram's message id."""
+        chat_id = int(chat)
+        message = _checked(message)
         location, document = message.location, message.document
         if location is not None and location.latitude is not None:
             if location.title and location.address:
@@ -114,14 +140,15 @@ class TelegramMessenger:
         else:
             sent = await _translated(lambda: self.bot.send_message(
                 chat_id, message.text, reply_markup=reply_markup(message)))
-        return sent.message_id
+        return str(sent.message_id)
 
-    async def edit(self, chat_id: int, message_id: int, message: OutgoingMessage) -> None:
-        """Replaces a message's text; no buttons in `message` removes the old ones."""
+    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> None:
+        """Replaces a message's text; no choices in `message` removes the old buttons."""
+        message = _checked(message)
         await _translated(lambda: self.bot.edit_message_text(
-            message.text, chat_id=chat_id, message_id=message_id,
+            message.text, chat_id=int(chat), message_id=int(message_id),
             reply_markup=inline_markup(message)))
 
-    async def delete(self, chat_id: int, message_id: int) -> None:
+    async def delete(self, chat: str, message_id: str) -> None:
         """Deletes a message (Telegram allows it within 48 hours)."""
-        await _translated(lambda: self.bot.delete_message(chat_id, message_id))
+        await _translated(lambda: self.bot.delete_message(int(chat), int(message_id)))

@@ -1,0 +1,155 @@
+"""The one entry point of every transport: a chat event in, a reply out.
+
+Each event passes the guard (who is this, in which language, may they do it) and goes to the
+handler of its feature. The table of commands below is the whole command surface of the bot;
+who may use each command comes from handlers.commands, the same table the menus and /help show.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot import choices
+from bot.people.persons import translator_for
+from bot.services import Services
+from handlers.admin import AdminHandlers
+from handlers.callout import CalloutHandlers
+from handlers.commands import access_of
+from handlers.debrief import DebriefHandlers
+from handlers.enrolment import EnrolmentHandlers, InviteLinks
+from handlers.events import (
+    ChatEvent,
+    Command,
+    Press,
+    Reachability,
+    SharedContact,
+    SharedLocation,
+    Text,
+)
+from handlers.guard import Access, Caller, Guard
+from handlers.reply import Reply
+
+__all__ = ["ChatHandlers"]
+
+logger = logging.getLogger(__name__)
+
+CommandHandler = Callable[[Caller, Command], Awaitable[Reply]]
+
+
+class ChatHandlers:
+    """Routes each chat event, after the guard, to the handler of its feature."""
+
+    def __init__(self, services: Services, invite_links: InviteLinks = lambda token: []) -> None:
+        self.services = services
+        self.guard = Guard(services)
+        self.enrolment = EnrolmentHandlers(services, invite_links)
+        self.callout = CalloutHandlers(services)
+        self.admin = AdminHandlers(services)
+        self.debrief = DebriefHandlers(services)
+        self.commands: dict[str, CommandHandler] = {
+            "start": self.enrolment.start,
+            "help": self.enrolment.help,
+            "me": self.enrolment.me,
+            "language": self.enrolment.language,
+            "invite": self.enrolment.invite,
+            "activate": self.callout.activate,
+            "status": self.callout.status,
+            "close": self.callout.close,
+            "cancel": self.callout.cancel,
+            "debrief": self.debrief.debrief,
+            "away": self.callout.away,
+            "back": self.callout.back,
+            "report": self.admin.report,
+            "audit": self.admin.audit,
+            "roster": self.admin.roster,
+            "remove": self.admin.remove,
+            "mydata": self.admin.mydata,
+        }
+
+    async def handle(self, event: ChatEvent) -> Reply:
+        """Answers one event; raises only for faults on our side (see `failure`)."""
+        if isinstance(event, Reachability):
+            return await self._reachability(event)
+        caller = await self.guard.identify(event.sender)
+        match event:
+            case Command():
+                return await self._command(caller, event)
+            case Press():
+                return await self._press(caller, event)
+            case Text():
+                return await self._text(caller, event)
+            case SharedLocation():
+                return (self.guard.refusal(caller, "member")
+                        or await self.callout.location(caller, event))
+            case SharedContact():
+                return await self.enrolment.contact(caller, event)
+        raise TypeError(f"unknown chat event {event!r}")
+
+    def failure(self, event: ChatEvent) -> Reply:
+        """What the person is told when handling their event failed on our side."""
+        t = translator_for(self.services.settings, None, event.sender)
+        text = t.gettext("Something went wrong on our side. Please try again; if it keeps "
+                         "happening, call the duty leader.")
+        return Reply.pressed(text) if isinstance(event, Press) else Reply.text(text)
+
+    async def _command(self, caller: Caller, command: Command) -> Reply:
+        handler = self.commands.get(command.name)
+        if handler is None:
+            return (self.guard.refusal(caller, "member")
+                    or Reply.text(caller.t.gettext("Unknown command. /help lists what you can "
+                                                   "do.")))
+        refused = self.guard.refusal(caller, access_of(command.name))
+        return refused or await handler(caller, command)
+
+    async def _press(self, caller: Caller, press: Press) -> Reply:
+        """Parses the choice through the one codec and hands it to its feature."""
+        choice = choices.parse(press.choice)
+        handler: Callable[[Caller, object], Awaitable[Reply]]
+        access: Access
+        match choice:
+            case choices.Answer():
+                handler, access = self.callout.answer, "anyone"
+            case choices.MissionAction():
+                handler, access = self.callout.mission, "anyone"
+            case choices.DebriefAction():
+                handler, access = self.debrief.press, "anyone"
+            case choices.EnrolChoice():
+                handler, access = self.enrolment.choice, "anyone"
+            case choices.LanguageChoice():
+                handler, access = self.enrolment.language_chosen, "member"
+            case choices.HoldAction():
+                handler, access = self.callout.hold_action, "leader"
+            case choices.StatusAction():
+                handler, access = self.callout.status_action, "leader"
+            case choices.ActivateChoice():
+                handler, access = self.callout.activate_choice, "leader"
+            case choices.RemoveConfirm():
+                handler, access = self.admin.remove_confirm, "leader"
+            case _:
+                return Reply.pressed(caller.t.gettext("This button is no longer valid."))
+        return self.guard.refusal(caller, access, pressed=True) or await handler(caller, choice)
+
+    async def _text(self, caller: Caller, text: Text) -> Reply:
+        """Typed text: an answer inside a dialogue, else a hint."""
+        enrolling = await self.enrolment.text(caller, text)
+        if enrolling is not None:
+            return enrolling
+        refused = self.guard.refusal(caller, "member")
+        if refused:
+            return refused
+        activating = await self.callout.dialogue_text(caller, text)
+        if activating is not None:
+            return activating
+        # After the leader's /activate dialogue: a volunteer answering a questionnaire.
+        if await self.debrief.text(caller, text):
+            return Reply()
+        return Reply.text(caller.t.gettext("I did not understand that. /help lists what you "
+                                           "can do."))
+
+    async def _reachability(self, event: Reachability) -> Reply:
+        """The transport says a person blocked (or unblocked) the bot: mark them (un)reachable."""
+        caller = await self.guard.identify(event.sender, wrote=False)
+        if caller.member is not None:
+            await self.services.callouts.mark_unreachable(event.sender.address, event.blocked)
+        return Reply()
