@@ -89,6 +89,8 @@ class DeadlineRunner:
         async def tick() -> None:
             try:
                 await job()
+            except StorageFault as fault:  # told to the leaders by the storage watch
+                logger.warning("%s skipped: the database is %s", name, fault.kind)
             finally:
                 # The next run counts from the end of this one: never two at once.
                 self.timers.set(name, seconds, tick)

@@ -264,6 +264,10 @@ class StorageWatch:
                 logger.warning("storage: could not tell %s about %s: %s", address.transport,
                                notice.kind, error)
 
+    def problems(self) -> list[StorageProblem]:
+        """The storage problems that are on now, oldest first (empty: all is well)."""
+        return self.rules.problems()
+
     def report(self) -> dict:
         """The storage part of a health check: ok, and each problem that is on."""
         problems = self.rules.problems()

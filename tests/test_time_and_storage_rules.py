@@ -146,6 +146,24 @@ async def test_a_full_file_is_rolled_back_named_and_told(tmp_path) -> None:
     await database.close()
 
 
+async def test_a_failed_commit_is_rolled_back_explicitly(tmp_path) -> None:
+    services, _, _ = await open_core(tmp_path)
+    database = services.database
+    try:
+        # A deferred foreign key fails at COMMIT and leaves the transaction open in SQLite.
+        with pytest.raises(sqlite3.IntegrityError):
+            async with database.transaction() as tx:
+                await tx.execute("PRAGMA defer_foreign_keys = ON")
+                await tx.execute("INSERT INTO deadlines (kind, activation_id, due_at, created_at)"
+                                 " VALUES ('x', 999, 'a', 'a')")
+        assert not database.connection.in_transaction
+        async with database.transaction() as tx:  # the next write works
+            await tx.execute("INSERT INTO storage_probe (id, at) VALUES (1, 'a')")
+    finally:
+        await services.stop()
+        await database.close()
+
+
 def test_rules_tell_each_fault_once_when_it_starts_and_once_when_it_is_over() -> None:
     rules = StorageHealthRules(low_space_bytes=200 * MB)
     now = T0
