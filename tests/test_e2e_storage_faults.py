@@ -76,6 +76,23 @@ async def integrity(world) -> str:
     return (await world.services.database.fetch_one("PRAGMA integrity_check"))[0]
 
 
+async def all_saved_in_order(world, volunteers, activation) -> None:
+    """The file takes writes again: the three kept Yes are saved in the order pressed, each
+    person told the outcome once, exactly two confirmed and briefed, the file intact."""
+    await retry_until_quiet(world, 2)
+    await world.services.kept_presses.idle()
+    await world.settle()
+    anna, bo, cia, _ = volunteers
+    assert count(anna, "Thank you! You are confirmed.") == 1
+    assert count(bo, "Thank you! You are confirmed.") == 1
+    assert count(cia, "The team is already complete – you are a reserve.") == 1
+    await anna.wait_for("You are going")
+    await bo.wait_for("You are going")
+    counts = await world.services.callouts.reads.state_counts(activation.id)
+    assert counts == {"confirmed": 2, "reserve": 1, "stood_down": 1}
+    assert await integrity(world) == "ok"
+
+
 @contextlib.asynccontextmanager
 async def locked(path: Path):
     """Another process holds the file's write lock inside the block."""
@@ -115,19 +132,8 @@ async def test_a_locked_file_keeps_the_presses_and_tells_the_leaders(fake, tmp_p
                            for text in texts(person))
             counts = await world.services.callouts.reads.state_counts(activation.id)
             assert counts == {"pending": 4}
-        await retry_until_quiet(world, 2)
-        await world.services.kept_presses.idle()
-        await world.settle()
-        anna, bo, cia, _ = volunteers
         # First pressed, first decided; each outcome once, Anna's despite the redelivery.
-        assert count(anna, "Thank you! You are confirmed.") == 1
-        assert count(bo, "Thank you! You are confirmed.") == 1
-        assert count(cia, "The team is already complete – you are a reserve.") == 1
-        await anna.wait_for("You are going")
-        await bo.wait_for("You are going")
-        counts = await world.services.callouts.reads.state_counts(activation.id)
-        assert counts == {"confirmed": 2, "reserve": 1, "stood_down": 1}
-        assert await integrity(world) == "ok"
+        await all_saved_in_order(world, volunteers, activation)
         # Over once writes have gone through for a while; said once, to every leader.
         await world.pass_time(seconds=CLEAR_AFTER.total_seconds() + 10)
         for leader in leaders:
@@ -223,17 +229,7 @@ async def test_a_full_disk_is_warned_before_kept_after_and_told_when_over(
         assert {problem["kind"] for problem in report["problems"]} == {"full", "low_space"}
         # Space comes back within the minute: every kept press is saved, in order.
         filler.unlink()
-        await retry_until_quiet(world, 2)
-        await world.services.kept_presses.idle()
-        await world.settle()
-        anna, bo, cia, _ = volunteers
-        assert count(anna, "Thank you! You are confirmed.") == 1
-        assert count(bo, "Thank you! You are confirmed.") == 1
-        assert count(cia, "you are a reserve") == 1
-        await bo.wait_for("You are going")
-        counts = await world.services.callouts.reads.state_counts(activation.id)
-        assert counts == {"confirmed": 2, "reserve": 1, "stood_down": 1}
-        assert await integrity(world) == "ok"
+        await all_saved_in_order(world, volunteers, activation)
         await world.pass_time(seconds=CLEAR_AFTER.total_seconds() + 10)
         await world.pass_time(minutes=1)
         for leader in leaders:
