@@ -11,10 +11,13 @@ the back of the line, so a Yes pressed first is still decided first when the fil
 again. The same press arriving twice (the person pressed again, or the transport delivered the
 update again) is kept once.
 
-Kept in memory only. A crash loses what is kept: Telegram does not deliver the press again,
-because polling confirms a batch of updates on the next getUpdates, before its presses are
-handled (a webhook is answered at once as well), so its redelivery covers only a press that never
-reached the bot. On a clean stop every kept press gets its "not saved, please press again".
+Kept in memory only, so a crash loses what is kept. Telegram's redelivery does not cover it:
+Telegram sends an update again only while the bot has not confirmed it, and polling confirms a
+batch with the next getUpdates, right after handing it over (PTB's webhook server answers 200 as
+soon as an update is queued), so a press the bot has answered "received" is not sent again. What
+redelivery does cover is a crash between fetching a batch and the next poll; such a press comes
+again and is handled like any other (the same press kept twice is kept once). On a clean stop
+every kept press gets its "not saved, please press again", so nobody is left waiting in silence.
 """
 
 from __future__ import annotations
