@@ -121,6 +121,10 @@ async def test_a_locked_file_keeps_the_presses_and_tells_the_leaders(fake, tmp_p
             assert [await press.answer(timeout=10) for press in presses] == [RECEIVED] * 3
             for leader in leaders:
                 await leader.wait_for(LOCKED_ALERT, timeout=10)
+            # Anything else that cannot be saved gets a plain answer, not a generic error.
+            await leaders[1].send("/activate")
+            await leaders[1].wait_for("The bot cannot save anything right now; the leaders "
+                                      "have been told.", timeout=10)
             # Telegram delivers Anna's press again (the bot fetched it, then stalled).
             [update] = [u for u in fake.produced
                         if u.get("callback_query", {}).get("id") == presses[0].query_id]
