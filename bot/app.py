@@ -13,9 +13,10 @@ from bot.config import Settings
 from bot.delivery.router import MessengerRouter
 from bot.logs import quiet_token_carrying_loggers
 from bot.services import Services, build_services
+from bot.timekeeping import SYSTEM_TIME, SteadyClock, TimeSource
 from bot.transport import Transport
 from handlers.chat import ChatHandlers
-from storage.clock import Clock, system_clock
+from storage.clock import Clock
 from storage.database import Database
 
 __all__ = ["BotRuntime", "configured_transports"]
@@ -33,10 +34,13 @@ def configured_transports(settings: Settings) -> list[Transport]:
 class BotRuntime:
     """One running bot: open → serve → stop, usable from `posom run`, tests and the demo."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = system_clock,
-                 sender_workers: int = 8) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 time: TimeSource = SYSTEM_TIME, sender_workers: int = 8) -> None:
         self.settings = settings
-        self.clock = clock
+        # The bot's clock follows wall-clock steps only through the clock watch (a SteadyClock);
+        # a plain clock given by a test is used as it is, with timers on `time`.
+        self.time = time
+        self.clock = clock if clock is not None else SteadyClock(time)
         self.sender_workers = sender_workers
         quiet_token_carrying_loggers()  # whoever embeds the bot: never log the token
         self.transports: list[Transport] = []
@@ -55,13 +59,15 @@ class BotRuntime:
             raise
 
     async def _start(self) -> None:
-        self.database = await Database.open(self.settings.storage.path)
+        storage = self.settings.storage
+        self.database = await Database.open(storage.path,
+                                            busy_timeout=storage.busy_timeout.total_seconds())
         self.transports = configured_transports(self.settings)
         for transport in self.transports:
             await transport.open()
         router = MessengerRouter(transport.messenger for transport in self.transports)
         self.services = build_services(self.settings, self.database, router, self.clock,
-                                       sender_workers=self.sender_workers)
+                                       sender_workers=self.sender_workers, time=self.time)
         self.handlers = ChatHandlers(self.services, self._invite_links)
         await self.services.start()
         for transport in self.transports:

@@ -40,6 +40,7 @@ __all__ = [
     "IncidentKind",
     "RetentionSettings",
     "Settings",
+    "StorageSettings",
     "Wave",
     "load_settings",
 ]
@@ -356,6 +357,13 @@ class EnrolmentSettings(_Section):
 
 class StorageSettings(_Section):
     path: Path = Path("data/posom.db")
+    # How long a write waits for another program holding the file (a backup, a copy) before it
+    # counts as a fault ("locked").
+    busy_timeout: Duration = timedelta(seconds=5)
+    # The leaders are warned when the disk holding the database has less free space (0: never).
+    low_space_warning_mb: int = Field(default=200, ge=0)
+    # A press that could not be saved (file full, locked or failing) is tried again this long.
+    retry_presses_for: Duration = timedelta(minutes=1)
 
 
 class RetentionSettings(_Section):

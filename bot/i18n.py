@@ -64,21 +64,41 @@ class Translator:
 
     def datetime(self, moment: datetime) -> str:
         """Formats a moment in the organisation's time zone, e.g. "23 nov. 2026 03:14"."""
-        return format_datetime(moment, "d MMM y HH:mm", tzinfo=self.timezone, locale=self.locale)
+        return self._zoned(moment, format_datetime(moment, "d MMM y HH:mm",
+                                                   tzinfo=self.timezone, locale=self.locale))
 
     def time(self, moment: datetime) -> str:
         """Formats the clock time in the organisation's time zone, e.g. "03:14"."""
-        return format_time(moment, "HH:mm", tzinfo=self.timezone, locale=self.locale)
+        return self._zoned(moment, format_time(moment, "HH:mm", tzinfo=self.timezone,
+                                               locale=self.locale))
 
     def short_datetime(self, moment: datetime, now: datetime) -> str:
         """Formats a moment as a time if it is today, else as a date and time."""
         local, today = moment.astimezone(self.timezone), now.astimezone(self.timezone)
         if local.date() == today.date():
             return self.time(moment)
-        return format_datetime(moment, "d MMM HH:mm", tzinfo=self.timezone, locale=self.locale)
+        return self._zoned(moment, format_datetime(moment, "d MMM HH:mm", tzinfo=self.timezone,
+                                                   locale=self.locale))
+
+    def _zoned(self, moment: datetime, shown: str) -> str:
+        """Adds the zone to a time in the hour that occurs twice (the night summer time ends):
+        "02:58" alone would name two moments an hour apart."""
+        local = moment.astimezone(self.timezone)
+        other = local.replace(fold=1 - local.fold)
+        if other.utcoffset() == local.utcoffset():
+            return shown
+        if local.dst():
+            # Translators: a clock time in the night hour that occurs twice when summer time
+            # ends, before the clocks go back; {zone} is the zone's abbreviation, e.g. CEST.
+            text = self.gettext("{time} summer time ({zone})")
+        else:
+            # Translators: the same clock time after the clocks went back; {zone} e.g. CET.
+            text = self.gettext("{time} standard time ({zone})")
+        return text.format(time=shown, zone=local.tzname())
 
     def duration(self, span: timedelta) -> str:
-        """Formats a span the way people say it, e.g. "4 minuter"."""
+        """Formats a span the way people say it, e.g. "4 minuter"; never a negative one."""
+        span = max(span, timedelta())
         seconds = span.total_seconds()
         if seconds < 60:
             return format_timedelta(span, threshold=1, granularity="second", locale=self.locale)

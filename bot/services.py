@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from bot.callout.dialogue import ActivationDialogue
 from bot.callout.service import CalloutService
 from bot.config import Settings
-from bot.deadlines import DeadlineRunner
+from bot.deadlines import ClockWatch, DeadlineRunner
 from bot.debrief.service import DebriefService
 from bot.delivery.router import MessengerRouter
 from bot.delivery.sender import OutboxSender
+from bot.kept_presses import KeptPresses
 from bot.people.enrolment import EnrolmentService
 from bot.people.privacy import PrivacyService
 from bot.people.roster_admin import RosterAdmin
 from bot.records.service import ReportService
+from bot.storage_health import StorageWatch
+from bot.timekeeping import SYSTEM_TIME, SteadyClock, TimeSource
 from storage.audit import AuditReads
 from storage.clock import Clock
 from storage.database import Database
@@ -42,6 +45,11 @@ class Services:
     roster: RosterAdmin
     reports: ReportService
     audit: AuditReads
+    # Storage faults and clock steps (issue 17): the storage watch's report() is for /healthz.
+    router: MessengerRouter
+    storage: StorageWatch
+    kept_presses: KeptPresses
+    clock_watch: ClockWatch | None = None
 
     async def start(self) -> None:
         """Makes the configured admins leaders, starts delivering (what a crash left unsent
@@ -51,22 +59,34 @@ class Services:
         await self.sender.start()
         await self.deadlines.start()
         await self.privacy.start()
+        await self.storage.start()
         self.deadlines.every(self.settings.callout.watchdog_every,
                              self.callouts.escalation.watchdog, "watchdog")
+        if self.clock_watch is not None:
+            self.deadlines.every(self.settings.callout.watchdog_every, self.clock_watch.check,
+                                 "clock-watch")
 
     async def stop(self) -> None:
         """Stops the timers and the sender; what is pending stays in the database."""
+        await self.kept_presses.stop()
         await self.deadlines.stop()
         await self.sender.stop()
 
 
 def build_services(settings: Settings, database: Database, router: MessengerRouter,
-                         clock: Clock, *, sender_workers: int = 8) -> Services:
-    """Wires the core around an open database and the messengers of the running transports."""
+                   clock: Clock, *, sender_workers: int = 8,
+                   time: TimeSource | None = None) -> Services:
+    """Wires the core around an open database and the messengers of the running transports.
+
+    Timers count on `time` (by default the source of a SteadyClock, else the system's); only a
+    SteadyClock can follow a wall-clock step, so only then is there a clock watch.
+    """
+    if time is None:
+        time = clock.source if isinstance(clock, SteadyClock) else SYSTEM_TIME
     members = MemberStore(database)
     dialogues = DialogueStore(database)
     sender = OutboxSender(OutboxStore(database), router, clock, workers=sender_workers)
-    deadlines = DeadlineRunner(database, clock)
+    deadlines = DeadlineRunner(database, clock, time=time)
     deadlines.after_fire.append(sender.wake)
     callouts = CalloutService(settings, database, clock, sender.wake, deadlines)
     debriefs = DebriefService(settings, database, clock, callouts.out, deadlines, sender.wake)
@@ -83,4 +103,9 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
         sender=sender, deadlines=deadlines, privacy=privacy,
         roster=RosterAdmin(settings, database, members, privacy, clock),
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
+        router=router,
+        storage=StorageWatch(settings, database, members, router, clock, deadlines.timers),
+        kept_presses=KeptPresses(router, time, settings.storage.retry_presses_for),
+        clock_watch=(ClockWatch(database, clock, deadlines)
+                     if isinstance(clock, SteadyClock) else None),
     )

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot import choices
+from bot.delivery.messages import OutgoingMessage
 from bot.people.persons import translator_for
 from bot.services import Services
 from handlers.admin import AdminHandlers
@@ -29,6 +30,7 @@ from handlers.events import (
 )
 from handlers.guard import Access, Caller, Guard
 from handlers.reply import Reply
+from storage.database import StorageFault
 
 __all__ = ["ChatHandlers"]
 
@@ -69,6 +71,17 @@ class ChatHandlers:
 
     async def handle(self, event: ChatEvent) -> Reply:
         """Answers one event; raises only for faults on our side (see `failure`)."""
+        if isinstance(event, Press):
+            return await self._press_or_keep(event)
+        try:
+            return await self._handle(event)
+        except StorageFault:
+            # Named and told to the leaders by the storage watch; the person hears it plainly.
+            t = translator_for(self.services.settings, None, event.sender)
+            return Reply.text(t.gettext("The bot cannot save anything right now; the leaders "
+                                        "have been told. Please try again in a few minutes."))
+
+    async def _handle(self, event: ChatEvent) -> Reply:
         if isinstance(event, Reachability):
             return await self._reachability(event)
         caller = await self.guard.identify(event.sender)
@@ -85,6 +98,45 @@ class ChatHandlers:
             case SharedContact():
                 return await self.enrolment.contact(caller, event)
         raise TypeError(f"unknown chat event {event!r}")
+
+    async def _press_or_keep(self, event: Press) -> Reply:
+        """A press, or "received" if the database cannot save it now: it is then kept and tried
+        again (bot.kept_presses), and the person gets the real outcome as a message."""
+        kept = self.services.kept_presses
+        address = event.sender.address
+        if kept.has(address, event.choice):
+            return Reply.pressed(self._received(event))
+        if not kept.waiting:
+            try:
+                return await self._handle(event)
+            except StorageFault:
+                pass  # named and told to the leaders by the storage watch
+        # Behind presses already kept, a new one waits its turn: first pressed, first decided.
+        kept.keep(address, event.choice, lambda: self._outcome(event),
+                  lambda: [OutgoingMessage(self._not_saved(event))])
+        return Reply.pressed(self._received(event))
+
+    async def _outcome(self, event: Press) -> list[OutgoingMessage]:
+        """A kept press tried again: what the person would have seen, as messages."""
+        reply = await self._handle(event)
+        toast = [OutgoingMessage(reply.toast)] if reply.toast else []
+        return toast + reply.messages
+
+    def _received(self, event: Press) -> str:
+        t = translator_for(self.services.settings, None, event.sender)
+        return t.gettext("Received. We are saving it and will tell you here in a moment.")
+
+    def _not_saved(self, event: Press) -> str:
+        settings = self.services.settings
+        t = translator_for(settings, None, event.sender)
+        text = t.gettext("Your press could not be saved: the bot cannot store anything right "
+                         "now, and the leaders have been told. Please press again in a few "
+                         "minutes.")
+        phone = settings.organisation.duty_phone
+        if phone:
+            text += " " + t.gettext("If it is urgent, call the duty leader: {phone}.").format(
+                phone=phone)
+        return text
 
     def failure(self, event: ChatEvent) -> Reply:
         """What the person is told when handling their event failed on our side."""

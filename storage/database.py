@@ -4,21 +4,29 @@ One aiosqlite connection is shared by every task. SQLite allows one write transa
 aiosqlite cannot nest them, so every write goes through `transaction()`, which holds an asyncio lock
 for the whole BEGIN IMMEDIATE … COMMIT. That lock is what makes "check the count, then confirm" one
 atomic step: ten simultaneous Yes presses are decided one after another.
+
+When the file refuses a write, the error is named (`StorageFault`: full, I/O error, locked past
+the busy timeout), the transaction is rolled back explicitly, and every fault listener hears of
+it (bot.storage_health tells the leaders); they also hear of each write that succeeds, which is
+how a fault is known to have cleared.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import re
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import aiosqlite
 
-__all__ = ["Database", "MigrationError"]
+__all__ = ["Database", "FaultKind", "MigrationError", "StorageFault", "fault_kind"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +35,48 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 class MigrationError(Exception):
     """A migration file failed; the database stays at the version before it."""
+
+
+FaultKind = Literal["full", "io", "locked"]
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html), by the name we give them.
+_FAULT_CODES: dict[int, FaultKind] = {
+    5: "locked",    # SQLITE_BUSY: another connection held the file past the busy timeout
+    6: "locked",    # SQLITE_LOCKED
+    8: "io",        # SQLITE_READONLY: e.g. the file system was remounted read-only after errors
+    10: "io",       # SQLITE_IOERR
+    11: "io",       # SQLITE_CORRUPT
+    13: "full",     # SQLITE_FULL: the disk (or the file's size limit) is full
+    14: "io",       # SQLITE_CANTOPEN
+    26: "io",       # SQLITE_NOTADB
+}
+
+
+class StorageFault(Exception):
+    """The database file refused a write: `kind` is full, io or locked; nothing was saved."""
+
+    def __init__(self, kind: FaultKind, detail: str) -> None:
+        super().__init__(f"storage {kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+def fault_kind(error: BaseException) -> FaultKind | None:
+    """Names the storage fault an error from SQLite (or the OS) is; None for anything else."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return _FAULT_CODES.get(code & 0xFF)
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return "full"
+    return None
+
+
+FaultListener = Callable[[StorageFault | None], None]
+
+# A writer that queued this long behind others (seconds) gets only what is left of the busy
+# timeout: "locked past the timeout" counts from when it asked, so a queue of writers behind a
+# lock held by another program does not wait one full timeout each.
+_LONG_WAIT = 1.0
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -50,9 +100,12 @@ class Database:
         self.connection = connection
         self.path = path
         self._write_lock = asyncio.Lock()
+        self.busy_timeout = 5.0
+        # Told after every write transaction: the fault that ended it, or None when it committed.
+        self.fault_listeners: list[FaultListener] = []
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
+    async def open(cls, path: Path | str, *, busy_timeout: float = 5.0) -> Database:
         """Opens (creating if needed) the database file and brings its schema up to date."""
         path = Path(path)
         if str(path) != ":memory:":
@@ -63,11 +116,13 @@ class Database:
         try:
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA foreign_keys=ON")
-            await connection.execute("PRAGMA busy_timeout=5000")
+            # How long a write waits for another process's lock before it is a fault.
+            await connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             await connection.execute("PRAGMA synchronous=NORMAL")
             # Deleted sensitive text is overwritten in the file, not just unlinked.
             await connection.execute("PRAGMA secure_delete=ON")
             database = cls(connection, path)
+            database.busy_timeout = busy_timeout
             await database._migrate()
         except BaseException:
             await connection.close()
@@ -119,15 +174,73 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Runs the block as one write transaction; commits on success, rolls back on error."""
+        """Runs the block as one write transaction; commits on success, rolls back on error.
+
+        A refused write (full, I/O error, locked) comes out as a StorageFault.
+        """
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
         async with self._write_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                waited = loop.time() - asked
+                if waited > _LONG_WAIT:
+                    await self._begin_within(self.busy_timeout - waited)
+                else:
+                    await self.connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                fault = self._named(error)
+                if fault is None:
+                    raise
+                raise fault from error
             try:
                 yield self.connection
-            except BaseException:
-                await self.connection.execute("ROLLBACK")
+                await self.connection.execute("COMMIT")
+            except BaseException as error:
+                # Also after a failed COMMIT: SQLite asks for an explicit ROLLBACK then
+                # (https://sqlite.org/lang_transaction.html, "Response To Errors").
+                await self._rollback()
+                fault = self._named(error)
+                if fault is not None:
+                    raise fault from error
                 raise
-            await self.connection.execute("COMMIT")
+        self._tell(None)
+
+    async def _begin_within(self, seconds: float) -> None:
+        """BEGIN IMMEDIATE waiting at most `seconds` for another program's lock."""
+        await self.connection.execute(f"PRAGMA busy_timeout={max(int(seconds * 1000), 0)}")
+        try:
+            await self.connection.execute("BEGIN IMMEDIATE")
+        finally:
+            await self.connection.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+
+    def _named(self, error: BaseException) -> StorageFault | None:
+        """The StorageFault an error is (told to the listeners), or None if it is not one."""
+        if isinstance(error, StorageFault):
+            return error
+        kind = fault_kind(error)
+        if kind is None:
+            return None
+        fault = StorageFault(kind, str(error))
+        # Debug only: a fault repeats at every try; bot.storage_health logs when one starts.
+        logger.debug("database write refused: %s (%s)", kind, error)
+        self._tell(fault)
+        return fault
+
+    def _tell(self, fault: StorageFault | None) -> None:
+        for listener in self.fault_listeners:
+            try:
+                listener(fault)
+            except Exception:
+                logger.exception("a storage fault listener failed")
+
+    async def _rollback(self) -> None:
+        """Rolls back if a transaction is still open (after SQLITE_FULL SQLite already did)."""
+        if not self.connection.in_transaction:
+            return
+        try:
+            await self.connection.execute("ROLLBACK")
+        except sqlite3.Error as error:
+            logger.warning("rollback failed: %s", error)
 
     async def checkpoint(self) -> bool:
         """Copies the WAL into the database file and truncates it; False if a reader blocked it.

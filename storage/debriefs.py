@@ -197,8 +197,8 @@ async def activation_figures(connection: Connection, activation_id: int) -> Figu
         "SELECT answered_at, asked_at, state FROM requests WHERE activation_id = ?",
         (activation_id,))
     answered = [row for row in rows if row["answered_at"]]
-    seconds = tuple(sorted((from_db(row["answered_at"]) - from_db(row["asked_at"]))
-                           .total_seconds() for row in answered))
+    seconds = tuple(sorted(max((from_db(row["answered_at"]) - from_db(row["asked_at"]))
+                               .total_seconds(), 0.0) for row in answered))
     # A Nej stays 'declined'; every other answered request began with a Ja.
     yes = sum(1 for row in answered if row["state"] != "declined")
     return Figures(asked=len(rows), answered=len(seconds), said_yes=yes, answer_seconds=seconds)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from storage.clock import from_db
@@ -186,8 +186,17 @@ class Deadline:
     request_id: int | None
     step: int
     due_at: datetime
+    # When the row was written, on the same clock as due_at: due_at - created_at is the delay
+    # it was given, whatever the wall clock did since.
+    created_at: datetime | None = None
+
+    @property
+    def delay(self) -> timedelta | None:
+        """The delay the deadline was set with (None if its creation time is unknown)."""
+        return None if self.created_at is None else self.due_at - self.created_at
 
     @classmethod
     def from_row(cls, row: Any) -> Deadline:
         return cls(id=row["id"], kind=row["kind"], activation_id=row["activation_id"],
-                   request_id=row["request_id"], step=row["step"], due_at=from_db(row["due_at"]))
+                   request_id=row["request_id"], step=row["step"], due_at=from_db(row["due_at"]),
+                   created_at=from_db(row["created_at"]))

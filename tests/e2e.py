@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import BotRuntime
 from bot.config import Area, Settings
 from bot.services import Services
+from bot.timekeeping import TimeSource
 from sandbox.fake_telegram import FakePerson, FakeTelegram
 from storage.members import NewMember
 from storage.models import Address, Member
@@ -54,13 +56,29 @@ def e2e_settings(fake: FakeTelegram, tmp_path: Path, **overrides) -> Settings:
 
 
 class World:
-    """One fake Telegram, one running bot on a real SQLite file, and helpers to populate it."""
+    """One fake Telegram, one running bot on a real SQLite file, and helpers to populate it.
 
-    def __init__(self, fake: FakeTelegram, settings: Settings) -> None:
+    By default the bot reads real time plus an offset the test can move (`clock.advance`);
+    given a `time` source (tests.timecontrol.ControlledTime) it runs the production clocks, the
+    steady clock and monotonic timers, on time the test moves by hand (`pass_time`).
+    """
+
+    def __init__(self, fake: FakeTelegram, settings: Settings, *,
+                 time: TimeSource | None = None) -> None:
         self.fake = fake
         self.settings = settings
-        self.clock = ShiftableClock()
-        self.runtime = BotRuntime(settings, clock=self.clock)
+        self.time = time
+        self.clock = ShiftableClock() if time is None else None
+        self.runtime = self._runtime()
+
+    def _runtime(self) -> BotRuntime:
+        if self.time is None:
+            return BotRuntime(self.settings, clock=self.clock)
+        return BotRuntime(self.settings, time=self.time)
+
+    def now(self) -> datetime:
+        """The bot's clock."""
+        return self.runtime.clock()
 
     @property
     def services(self) -> Services:
@@ -74,7 +92,7 @@ class World:
 
     async def restart(self) -> None:
         await self.stop()
-        self.runtime = BotRuntime(self.settings, clock=self.clock)
+        self.runtime = self._runtime()
         await self.start()
 
     async def add(self, user_id: int, name: str, *, role: str = "volunteer",
@@ -87,7 +105,7 @@ class World:
         await self.services.members.add(
             NewMember(name=name, role=role, area=area, gender=gender, phone=phone,
                       address=telegram(user_id), reported_locale=language),
-            source="admin", actor="test", now=self.clock())
+            source="admin", actor="test", now=self.now())
         return person
 
     async def member(self, user_id: int) -> Member | None:
@@ -99,12 +117,21 @@ class World:
         await self.services.sender.drain()
         await self.fake.settle(quiet=0.1, timeout=20)
 
+    async def pass_time(self, **kwargs: float) -> None:
+        """Controlled time passes; waits until every timer due by then has run and its
+        messages are out."""
+        self.time.advance(**kwargs)
+        await asyncio.sleep(0)
+        await self.services.deadlines.timers.idle()
+        await self.settle()
+
 
 class running_world:
     """A World with its own settings, started and stopped around a block."""
 
-    def __init__(self, fake: FakeTelegram, tmp_path: Path, **overrides) -> None:
-        self.world = World(fake, e2e_settings(fake, tmp_path, **overrides))
+    def __init__(self, fake: FakeTelegram, tmp_path: Path, *, time: TimeSource | None = None,
+                 **overrides) -> None:
+        self.world = World(fake, e2e_settings(fake, tmp_path, **overrides), time=time)
 
     async def __aenter__(self) -> World:
         await self.world.start()

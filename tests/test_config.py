@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, DebriefSettings, load_settings
+from bot.config import ConfigError, DebriefSettings, StorageSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """
@@ -48,6 +48,8 @@ def test_example_config_loads() -> None:
         "suicide", "fire", "traffic", "sudden_death", "violence", "major_incident", "other"]
     assert settings.organisation.timezone == "Europe/Stockholm"
     assert settings.storage.path == Path("data/posom.db")
+    # The storage-fault keys say the defaults (issue 17).
+    assert settings.storage == StorageSettings()
     # The example spells out the shipped questionnaire: it must not drift from the defaults.
     assert settings.debrief == DebriefSettings()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -266,7 +266,7 @@ class CalloutService:
         await self.out.edit_request(tx, last_member, last.id, answer_edit(
             self.settings, activation, "staffed", self._t(last_member)), now)
         await self._stand_down(tx, activation, ("pending",), "stood_down", now)
-        took = now - activation.created_at
+        took = max(now - activation.created_at, timedelta())  # never negative, whatever the clock
         mates = [TeamMember(member.name, member.phone) for _, member in team]
         await self.out.tell_leaders(tx, now, lambda t: "✅ " + t.gettext(
             "Call-out {code} staffed: {names} ({duration}).").format(

@@ -28,6 +28,7 @@ from bot.delivery.messenger import (
 from bot.delivery.payload import decode
 from bot.delivery.router import MessengerRouter
 from storage.clock import Clock
+from storage.database import StorageFault
 from storage.models import Address
 from storage.outbox import OutboxRow, OutboxStore
 
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF_CAP = timedelta(minutes=2)
 EDIT_WAIT = timedelta(milliseconds=300)
+# While the database refuses writes (bot.storage_health tells the leaders), how often to try
+# again to claim a row or to record what happened to one.
+STORAGE_RETRY = 2.0
 
 
 class OutboxSender:
@@ -46,7 +50,7 @@ class OutboxSender:
     def __init__(self, store: OutboxStore, router: MessengerRouter, clock: Clock, *,
                  on_unreachable: Callable[[Address], Awaitable[None]] | None = None,
                  workers: int = 8, idle_poll: float = 1.0) -> None:
-        self.store = store
+        self.store = _RecordingUntilSaved(store)
         self.router = router
         self.clock = clock
         self.on_unreachable = on_unreachable
@@ -89,6 +93,10 @@ class OutboxSender:
         while True:
             try:
                 row = await self.store.claim_next(self.clock())
+            except StorageFault as fault:
+                logger.debug("outbox: cannot claim while the database is %s", fault.kind)
+                await asyncio.sleep(STORAGE_RETRY)
+                continue
             except Exception:
                 logger.exception("outbox: claiming failed")
                 await asyncio.sleep(self.idle_poll)
@@ -165,3 +173,35 @@ class OutboxSender:
         except Exception:
             logger.exception("outbox: unexpected failure on row %d", row.id)
             await self.store.mark_done(row.id, "failed", "unexpected error")
+
+
+class _RecordingUntilSaved:
+    """The outbox store, except that recording what happened to a row is tried until the
+    database takes it: a message sent but not recorded as sent would be sent again after a
+    restart, and a row left claimed holds back every later message to that person."""
+
+    def __init__(self, store: OutboxStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    async def mark_sent(self, *args, **kwargs) -> None:
+        await self._until_saved(self._store.mark_sent, *args, **kwargs)
+
+    async def mark_done(self, *args, **kwargs) -> None:
+        await self._until_saved(self._store.mark_done, *args, **kwargs)
+
+    async def retry_later(self, *args, **kwargs) -> None:
+        await self._until_saved(self._store.retry_later, *args, **kwargs)
+
+    @staticmethod
+    async def _until_saved(write: Callable[..., Awaitable[None]], *args, **kwargs) -> None:
+        while True:
+            try:
+                await write(*args, **kwargs)
+                return
+            except StorageFault as fault:
+                logger.warning("outbox: cannot record a row while the database is %s",
+                               fault.kind)
+                await asyncio.sleep(STORAGE_RETRY)

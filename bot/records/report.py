@@ -159,7 +159,8 @@ def _figures(activations: list[ActivationFacts], requests: list[RequestFacts],
     months = [0] * 12
     for activation in activations:
         months[activation.created_at.astimezone(tz).month - 1] += 1
-    staffing = [(activation.staffed_at - activation.created_at).total_seconds()
+    # Never negative, even for a call-out the wall clock stepped back under (bot.timekeeping).
+    staffing = [max((activation.staffed_at - activation.created_at).total_seconds(), 0.0)
                 for activation in activations if activation.staffed_at is not None]
     yes = no = silent = missions = 0
     hours = 0.0
