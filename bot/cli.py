@@ -309,9 +309,9 @@ def _backup(settings: Settings, target: Path) -> int:
 
 
 def _run(settings: Settings, path: Path) -> int:
-    if settings.telegram.token is None:
-        raise ConfigError(f"{path}: telegram.token: missing (get one from @BotFather; "
-                          "without a token try `posom demo`)")
+    if settings.telegram.token is None and not settings.signal.enabled:
+        raise ConfigError(f"{path}: telegram.token: missing (get one from @BotFather, or "
+                          "switch [signal] on; without either try `posom demo`)")
     from bot.app import BotRuntime
     from bot.transport import ServiceUnreachable, TransportRefused
 

@@ -207,8 +207,7 @@ async def test_two_event_clients_both_get_every_event_and_receipts(client, daemo
                 got[index].append(event)
 
     listeners = [asyncio.create_task(listen(i)) for i in range(2)]
-    while daemon.stream_clients < 2:
-        await asyncio.sleep(0.01)
+    await daemon.wait_for_streams(2)
     sent = await client.call("send", {"recipient": [ANNA], "message": "Kan du?"})
     await daemon.settle(quiet=0.05)
     await anna.reply(anna.last, "1")
@@ -259,8 +258,7 @@ async def test_the_receive_method_refuses_while_a_stream_is_open(client, daemon)
     polled = await client.call("receive", {"timeout": 1.0})
     assert polled[0]["envelope"]["dataMessage"]["message"] == "Hej"
     async with client.events():
-        while not daemon.stream_clients:
-            await asyncio.sleep(0.01)
+        await daemon.wait_for_streams(1)
         with pytest.raises(SignalRpcError) as busy:
             await client.call("receive", {})
         assert busy.value.code == -1

@@ -94,6 +94,7 @@ class FakeSignalDaemon:
         self.call_faults: list[tuple[str, RpcError, int]] = []
         self.connections = 0  # /api/v1/events connections ever made
         self._clients: list[_Client] = []
+        self._streams_changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._in_flight = 0
         self._last_activity = time.monotonic()
@@ -162,6 +163,13 @@ class FakeSignalDaemon:
     def stream_clients(self) -> int:
         """How many /api/v1/events streams are connected now."""
         return len(self._clients)
+
+    async def wait_for_streams(self, count: int = 1, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Waits until at least `count` event streams are connected."""
+        async with asyncio.timeout(timeout):
+            while len(self._clients) < count:
+                self._streams_changed.clear()
+                await self._streams_changed.wait()
 
     # -- people --------------------------------------------------------------------------------
 
@@ -350,6 +358,7 @@ class FakeSignalDaemon:
         await response.prepare(request)
         client = _Client(response)
         self._clients.append(client)
+        self._streams_changed.set()
         self.connections += 1
         self.http_statuses.append((request.path, 200))
         if self.receive_mode == "on-connection":
