@@ -648,6 +648,10 @@ class FakeSignalDaemon:
     def _m_getUserStatus(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         statuses = []
         for recipient in self._recipients(params):
+            if recipient == self.account:
+                statuses.append({"recipient": recipient, "number": self.account,
+                                 "uuid": self.account_uuid, "isRegistered": True})
+                continue
             person = self._person(recipient)
             registered = person is not None and person.registered
             statuses.append({"recipient": recipient,

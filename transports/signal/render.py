@@ -122,19 +122,24 @@ def numbered(choices: list[Choice]) -> bool:
                    for action in side_actions)
 
 
-def _choice_lines(offers: list[NewOffer], t: Translator) -> list[str]:
-    if not offers:
+def _choice_lines(offers: list[NewOffer], suggestions: tuple[str, ...],
+                  t: Translator) -> list[str]:
+    if not offers and not suggestions:
         return []
-    if offers[0].number is None:
+    if not offers or offers[0].number is None:
         # Translators: under a message on Signal, the answers a person can type.
         return [t.gettext("Reply with: {choices}").format(
-            choices=" · ".join(_plain(offer.label) for offer in offers))]
+            choices=" · ".join([*(_plain(offer.label) for offer in offers), *suggestions]))]
     if len(offers) <= _ONE_LINE:
         # Translators: under a message on Signal (no buttons), e.g. "Svara 1 = Ja · 2 = Nej".
-        return [t.gettext("Reply {choices}").format(
+        lines = [t.gettext("Reply {choices}").format(
             choices=" · ".join(f"{offer.number} = {offer.label}" for offer in offers))]
-    return [t.gettext("Reply with a number:"),
-            *(f"{offer.number} = {offer.label}" for offer in offers)]
+    else:
+        lines = [t.gettext("Reply with a number:"),
+                 *(f"{offer.number} = {offer.label}" for offer in offers)]
+    if suggestions:
+        lines.append(t.gettext("Reply with: {choices}").format(choices=" · ".join(suggestions)))
+    return lines
 
 
 def _offers(message: OutgoingMessage, can_share_number: bool) -> list[NewOffer]:
@@ -169,10 +174,7 @@ def render(message: OutgoingMessage, t: Translator, *,
     if message.location is not None:
         lines += _location_lines(message.location)
     offers = _offers(message, can_share_number)
-    footer = _choice_lines(offers, t)
-    if message.suggestions:
-        footer.append(t.gettext("Reply with: {choices}").format(
-            choices=" · ".join(message.suggestions)))
+    footer = _choice_lines(offers, message.suggestions, t)
     text = "\n".join(lines)
     parts = split_text(text) if text else []
     footer_text = "\n".join(footer)
