@@ -171,6 +171,13 @@ class FakeSignalDaemon:
                 self._streams_changed.clear()
                 await self._streams_changed.wait()
 
+    async def wait_for_no_streams(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Waits until every event stream has ended (e.g. after `break_streams`)."""
+        async with asyncio.timeout(timeout):
+            while self._clients:
+                self._streams_changed.clear()
+                await self._streams_changed.wait()
+
     # -- people --------------------------------------------------------------------------------
 
     def person(self, number: str | None, name: str, **kwargs: Any) -> FakeSignalPerson:
@@ -388,6 +395,7 @@ class FakeSignalDaemon:
         finally:
             with contextlib.suppress(ValueError):
                 self._clients.remove(client)
+            self._streams_changed.set()
             while not client.queue.empty():
                 leftover = client.queue.get_nowait()
                 if leftover is not None:
