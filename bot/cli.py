@@ -98,9 +98,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="validate the config, the database and the bot token")
     demo = commands.add_parser(
         "demo", parents=[common],
-        help="run a whole call-out offline against a simulated Telegram and print it")
+        help="run a whole call-out offline against a simulated Telegram (or Signal) and print "
+             "it")
     demo.add_argument("--lang", choices=["sv", "en"], default="sv",
                       help="language of the transcript (default sv)")
+    demo.add_argument("--transport", choices=["telegram", "signal"], default="telegram",
+                      help="the chat service to simulate (default telegram)")
     bench = commands.add_parser(
         "bench", parents=[common],
         help="measure fan-out, briefing latency, answers/s, start-up and memory against the "
@@ -139,9 +142,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
+        configure_logging(logging.WARNING)
+        if args.transport == "signal":
+            from sandbox.demo_signal import run_signal_demo
+
+            return asyncio.run(run_signal_demo(args.lang))
         from sandbox.demo import run_demo
 
-        configure_logging(logging.WARNING)
         return asyncio.run(run_demo(args.lang))
     if args.command == "bench":
         from sandbox.bench import run_bench
