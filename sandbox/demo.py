@@ -163,7 +163,9 @@ async def _script(runtime: BotRuntime, fake: FakeTelegram, log: Transcript, t: T
         await settle()
     for first in ("Bo", "Cia", "Dan", "Eva", "Fia"):
         await people[first].send("/start")
-        await fake.settle(quiet=0.1)
+        # Wait for the button itself: a quiet moment alone can come before the bot's answer on
+        # a busy machine.
+        await people[first].wait_for(lambda _, p=people[first]: p.keyboard is not None)
         await people[first].tap(t.gettext("Share my phone number"))
     await fake.settle(quiet=0.1)
     log.snapshot = log._take()
