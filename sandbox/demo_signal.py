@@ -14,10 +14,10 @@ import tempfile
 from pathlib import Path
 
 from bot.app import BotRuntime
-from bot.config import Area, Settings
 from bot.i18n import Translator, translator
 from bot.people.invitations import import_roster
 from bot.people.roster import RosterRow
+from sandbox.demo import demo_settings
 from sandbox.fake_signal import FakeSignalDaemon, FakeSignalPerson
 from storage.members import NewMember
 
@@ -90,15 +90,9 @@ async def run_signal_demo(lang: str = "sv", out=sys.stdout) -> int:
     t = translator(lang)
     with tempfile.TemporaryDirectory(prefix="posom-demo-signal-") as folder:
         async with FakeSignalDaemon(BOT_NUMBER, keepalive=1.0) as daemon:
-            settings = Settings(
-                signal={"enabled": True, "url": daemon.url, "account": BOT_NUMBER,
-                        "max_messages_per_second": 0},
-                organisation={"name": "POSOM Demo", "duty_phone": "+46 54 540 00 00",
-                              "default_locale": lang},
-                areas=[Area(key="karlstad", name="Karlstad", neighbours=["hammaro"]),
-                       Area(key="hammaro", name="Hammarö", neighbours=["karlstad"])],
-                storage={"path": Path(folder) / "demo.db"},
-            )
+            settings = demo_settings(lang, Path(folder), signal={
+                "enabled": True, "url": daemon.url, "account": BOT_NUMBER,
+                "max_messages_per_second": 0})
             runtime = BotRuntime(settings)
             await runtime.start()
             try:
