@@ -146,10 +146,16 @@ class ChatMemory:
             return cursor.rowcount > 0
 
     async def forget_envelopes(self, before: datetime) -> int:
-        """Drops the memory of envelopes older than `before` (none come back that late)."""
+        """Drops the memory of envelopes older than `before` (none come back that late), and
+        the numbers of people who wrote to the bot then but are no member."""
         async with self.db.transaction() as connection:
             cursor = await connection.execute("DELETE FROM seen_envelopes WHERE seen_at < ?",
                                               (to_db(before),))
+            await connection.execute(
+                "DELETE FROM signal_accounts WHERE seen_at < ? AND NOT EXISTS ("
+                " SELECT 1 FROM member_addresses AS a WHERE a.transport = 'signal'"
+                " AND a.address IN (signal_accounts.number, signal_accounts.uuid))",
+                (to_db(before),))
             return cursor.rowcount
 
     async def note_account(self, uuid: str, number: str, now: datetime) -> None:

@@ -116,3 +116,55 @@ async def test_ten_simultaneous_yes_over_signal_confirm_exactly_needed(
         assert counts == {"confirmed": 3, "reserve": 7}
         briefed = [p for p in people if "Du åker. Genomgång:" in p.seen()]
         assert len(briefed) == 3
+
+
+async def test_alerts_and_the_debrief_reach_signal_people(fake, daemon, tmp_path) -> None:
+    questions = [
+        {"key": "hours", "type": "number", "decimals": True, "max": 200,
+         "sv": "Hur många timmar?", "en": "How many hours?"},
+        {"key": "support", "type": "multi", "sv": "Vilket stöd gav du?", "en": "What support?",
+         "options": [{"key": "practical", "sv": "Praktiskt stöd", "en": "Practical"},
+                     {"key": "social", "sv": "Socialt stöd", "en": "Social"}]},
+        {"key": "wellbeing", "type": "scale", "welfare": "low", "sv": "Hur mår du?",
+         "en": "How are you?"},
+        {"key": "support_talk", "type": "yesno", "welfare": "yes", "sv": "Vill du prata?",
+         "en": "Talk?"}]
+    async with running_signal_world(
+            fake, daemon, tmp_path,
+            callout={"reminder_after": "0s", "waves": [], "unstaffed_alert_after": "1s"},
+            debrief={"delay": "1s", "questions": questions, "followup_after": "0s"}) as world:
+        leader = await world.add_signal(1, "Lena Ledare", role="leader", area=None)
+        anna = await world.add_signal(10, "Anna A", phone="+46701000000")
+        issued = await world.services.callouts.issue(
+            Actor.leader(await world.signal_member(1)), NewActivation(
+                kind="fire", area="karlstad", needed=2, summary=SUMMARY, briefing=BRIEFING))
+        code = issued.activation.code
+        await anna.send("1")
+        alert = await leader.wait_for(f"EJ BEMANNAT: larm {code}", timeout=15)
+        assert "Svara 1 = Fråga alla · 2 = Kör med 1 · 3 = Status" in alert.text
+        await leader.reply(alert, "2")  # go with the one confirmed
+        await anna.wait_for("Du åker. Genomgång:")
+        await leader.send(f"/close {code}")
+        await leader.wait_for(f"Larm {code} är avslutat.")
+        hours = await anna.wait_for("Hur många timmar?", timeout=15)
+        assert "Svara med: Fortsätt senare" in hours.text  # typed numbers are the answer here
+        await anna.send("2")  # two hours, not choice number 2
+        support = await anna.wait_for("Vilket stöd gav du?")
+        assert "1 = ☐ Praktiskt stöd" in support.text and "3 = ✓ Klar" in support.text
+        await anna.send("1")
+        await world.settle()
+        assert "1 = ☑ Praktiskt stöd" in anna.by_timestamp(support.timestamp).text
+        await anna.send("3")
+        scale = await anna.wait_for("Hur mår du?")
+        assert "Svara med: 1 · 2 · 3 · 4 · 5 · Fortsätt senare" in scale.text
+        await anna.send("2")
+        await leader.wait_for("Hör av er till Anna A (+46701000000) efter larm")
+        talk = await anna.wait_for("Vill du prata?")
+        assert "Svara 1 = Ja · 2 = Nej · 3 = Fortsätt senare" in talk.text
+        await anna.send("nej")
+        await world.settle()
+        answers = await world.services.database.fetch_all(
+            "SELECT question, value FROM debrief_answers ORDER BY answered_at")
+        assert [(row["question"], row["value"]) for row in answers] == [
+            ("hours", "2"), ("support", '["practical"]'), ("wellbeing", "2"),
+            ("support_talk", "false")]

@@ -249,11 +249,16 @@ class SignalTransport:
 
     async def _watch(self) -> None:
         """Tells the leaders when the daemon has been down for `down_alert_after`, and when it
-        is back."""
+        is back; once an hour forgets old envelopes and strangers' numbers."""
+        tidied = self.services.clock()
         while True:
             await asyncio.sleep(WATCH_EVERY)
             try:
                 await self._check_outage()
+                now = self.services.clock()
+                if now - tidied >= timedelta(hours=1):
+                    tidied = now
+                    await self.memory.forget_envelopes(now - ENVELOPE_MEMORY)
             except Exception:
                 logger.exception("signal: outage check failed")
 
