@@ -260,3 +260,17 @@ async def test_long_briefings_split_and_old_messages_get_a_new_note(fake, daemon
         assert "anhöriga på väg" not in anna.seen() and "Storgatan 1" not in anna.seen()
         assert anna.find(f"Larm {activation.code} (Trafikolycka) är avslutat")
         assert not anna.ignored  # nothing was sent that her app would not apply
+
+
+async def test_the_disappearing_messages_timer_is_set_once(fake, daemon, tmp_path) -> None:
+    async with running_signal_world(fake, daemon, tmp_path,
+                                    signal={"expire_messages_after": "4w"}) as world:
+        await world.add(1, "Lena Ledare", role="leader", area=None, language="sv")
+        anna = await world.add_signal(10, "Anna A")
+        activation = await issue(world, await world.member(1))
+        request = await anna.wait_for(f"Larm {activation.code}")
+        await anna.send("2")
+        await world.settle()
+        assert request.expires_in == 4 * 7 * 24 * 3600
+        assert [call.params for call in daemon.calls_of("updateContact")] == [
+            {"recipient": number(10), "expiration": 2419200}]
