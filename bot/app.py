@@ -28,7 +28,14 @@ def configured_transports(settings: Settings) -> list[Transport]:
     """One transport per chat service the config switches on."""
     from transports.telegram.transport import TelegramTransport
 
-    return [TelegramTransport(settings)]
+    transports: list[Transport] = []
+    if settings.telegram.token is not None:
+        transports.append(TelegramTransport(settings))
+    if settings.signal.enabled:
+        from transports.signal.transport import SignalTransport
+
+        transports.append(SignalTransport(settings))
+    return transports
 
 
 class BotRuntime:

@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     roster_import.add_argument("file", type=Path)
     roster_remove = roster_commands.add_parser(
         "remove", parents=[common],
-        help="erase a member's personal data (name, phone, Telegram account); the anonymous "
+        help="erase a member's personal data (name, phone, chat accounts); the anonymous "
              "statistics stay")
     roster_remove.add_argument("member", help="member id (as in /roster) or phone number")
     report = commands.add_parser("report", parents=[common],
@@ -98,9 +98,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="validate the config, the database and the bot token")
     demo = commands.add_parser(
         "demo", parents=[common],
-        help="run a whole call-out offline against a simulated Telegram and print it")
+        help="run a whole call-out offline against a simulated Telegram (or Signal) and print "
+             "it")
     demo.add_argument("--lang", choices=["sv", "en"], default="sv",
                       help="language of the transcript (default sv)")
+    demo.add_argument("--transport", choices=["telegram", "signal"], default="telegram",
+                      help="the chat service to simulate (default telegram)")
     bench = commands.add_parser(
         "bench", parents=[common],
         help="measure fan-out, briefing latency, answers/s, start-up and memory against the "
@@ -139,9 +142,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
+        configure_logging(logging.WARNING)
+        if args.transport == "signal":
+            from sandbox.demo_signal import run_signal_demo
+
+            return asyncio.run(run_signal_demo(args.lang))
         from sandbox.demo import run_demo
 
-        configure_logging(logging.WARNING)
         return asyncio.run(run_demo(args.lang))
     if args.command == "bench":
         from sandbox.bench import run_bench
@@ -309,9 +316,9 @@ def _backup(settings: Settings, target: Path) -> int:
 
 
 def _run(settings: Settings, path: Path) -> int:
-    if settings.telegram.token is None:
-        raise ConfigError(f"{path}: telegram.token: missing (get one from @BotFather; "
-                          "without a token try `posom demo`)")
+    if settings.telegram.token is None and not settings.signal.enabled:
+        raise ConfigError(f"{path}: telegram.token: missing (get one from @BotFather, or "
+                          "switch [signal] on; without either try `posom demo`)")
     from bot.app import BotRuntime
     from bot.transport import ServiceUnreachable, TransportRefused
 
@@ -341,7 +348,10 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     async with _offline(settings, existing=False) as core:
         issued = await core.enrolment.issue_invite(args.role, args.area, "cli", expires)
     link = invite_link(settings, issued.token)
-    print(link or "(set telegram.bot_username in the config to get a t.me link)")
+    if settings.telegram.token is not None or not settings.signal.enabled:
+        print(link or "(set telegram.bot_username in the config to get a t.me link)")
+    if settings.signal.enabled:
+        print(f"signal: send START {issued.token} to {settings.signal.account}")
     print(f"token: {issued.token}")
     print(f"role: {issued.role}  area: {issued.area or '-'}  "
           f"expires: {issued.expires_at.astimezone(settings.organisation.tz):%Y-%m-%d %H:%M}")
@@ -357,6 +367,13 @@ async def _roster_import(settings: Settings, path: Path) -> int:
     except RosterError as error:
         print(f"posom: {error}; nothing was imported", file=sys.stderr)
         return EXIT_USAGE
+    from bot.people.invitations import import_roster, invitation_address
+
+    invited = [row for row in rows if invitation_address(row) is not None]
+    if invited and not settings.signal.enabled:
+        print(f"posom: {path}: line {invited[0].line}: transport signal, but [signal] is not "
+              "enabled in the config; nothing was imported", file=sys.stderr)
+        return EXIT_USAGE
     async with _offline(settings, existing=False) as core:
         for row in rows:
             existing = await core.members.by_phone(row.member.phone)
@@ -365,9 +382,12 @@ async def _roster_import(settings: Settings, path: Path) -> int:
                       f"registered to member {existing.id}; nothing was imported",
                       file=sys.stderr)
                 return EXIT_USAGE
-        count = await core.members.import_roster([row.member for row in rows], actor="cli",
-                                                 now=system_clock())
+        count = await import_roster(settings, core.members, rows, actor="cli",
+                                    now=system_clock())
     print(f"imported {count} member(s) from {path}")
+    if invited:
+        print(f"{len(invited)} of them get a Signal message from the bot and connect by "
+              "answering JA (sent by the running bot)")
     return 0
 
 
@@ -384,7 +404,11 @@ async def _check(settings: Settings, path: Path) -> int:
     except (MigrationError, OSError, sqlite3.Error) as error:
         print(f"database: {settings.storage.path}: {error}")
         problems += 1
-    if settings.telegram.token is None:
+    if settings.signal.enabled:
+        problems += await _check_signal(settings)
+    if settings.telegram.token is None and settings.signal.enabled:
+        pass  # a Signal-only organisation needs no Telegram token
+    elif settings.telegram.token is None:
         print("token: telegram.token: missing")
         problems += 1
     else:
@@ -402,3 +426,33 @@ async def _check(settings: Settings, path: Path) -> int:
             print(f"token: {error}")
             problems += 1
     return 1 if problems else 0
+
+
+async def _check_signal(settings: Settings) -> int:
+    """`posom check` for [signal]: the daemon answers, its version, the account; 0 if fine."""
+    from bot.transport import TransportRefused
+    from transports.signal.client import DaemonUnreachable, SignalClient, SignalRpcError
+    from transports.signal.transport import check_daemon
+
+    config = settings.signal
+    client = SignalClient(config.url, config.account, timeout=config.request_timeout)
+    try:
+        version = await check_daemon(client, settings)
+        if client.multi_account:
+            where = f"multi-account daemon, {config.account} is one of its accounts"
+        else:
+            # A daemon started with -a serves one account and has no call that names it; the
+            # account is checked again on every event the bot receives.
+            [status] = await client.call("getUserStatus", {"recipient": [config.account]})
+            registered = "registered" if status.get("isRegistered") else "NOT registered"
+            where = f"single-account daemon; {config.account} is {registered} on Signal"
+            if not status.get("isRegistered"):
+                print(f"signal: {config.url}: signal-cli {version}, {where}")
+                return 1
+        print(f"signal: {config.url}: ok (signal-cli {version}, {where})")
+        return 0
+    except (DaemonUnreachable, TransportRefused, SignalRpcError) as error:
+        print(f"signal: {config.url}: {error}")
+        return 1
+    finally:
+        await client.close()

@@ -40,6 +40,7 @@ __all__ = [
     "IncidentKind",
     "RetentionSettings",
     "Settings",
+    "SignalSettings",
     "StorageSettings",
     "Wave",
     "load_settings",
@@ -125,6 +126,67 @@ class TelegramSettings(_Section):
     @classmethod
     def _no_at_sign(cls, value: str | None) -> str | None:
         return value.lstrip("@") if value else value
+
+
+class SignalSettings(_Section):
+    """The signal-cli daemon the bot talks to (`signal-cli -a NUMBER daemon --http=…`)."""
+
+    enabled: bool = False
+    # The daemon's HTTP root; signal-cli has no authentication, so keep it on 127.0.0.1.
+    url: str = "http://127.0.0.1:8080"
+    # The bot's own Signal number (registered or linked in signal-cli), e.g. "+46701234567".
+    account: str | None = None
+    # Signal publishes no numbers; we pace well below what it tolerates. 0 turns pacing off.
+    max_messages_per_second: float = Field(default=5, ge=0)
+    request_timeout: float = Field(default=10, gt=0, le=120)
+    # A request with no delivery receipt after this long is also sent to the member's other
+    # transport (if linked there). "0s": never.
+    fallback_after: Duration = timedelta(minutes=2)
+    # Edits later than this become a short new message (the apps apply edits for about 48 h
+    # and offer them for 24 h); a delete later than 48 h is skipped.
+    edit_window: Duration = timedelta(hours=24)
+    # A changed safety number: "trust" it (as the Signal apps do) and tell the leaders, or
+    # "block" sending to that person on Signal until someone verifies it.
+    identity_change: Literal["trust", "block"] = "trust"
+    # The conversation's disappearing-messages timer, set for each member on Signal: a backstop
+    # on phones for briefings. "0s": leave the timer as the person set it.
+    expire_messages_after: Duration = timedelta(0)
+    # Leaders are told when the daemon has not answered for this long.
+    down_alert_after: Duration = timedelta(seconds=30)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("account")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\+[1-9][0-9]{6,14}", value):
+            raise ValueError("the bot's number in international form, e.g. +46701234567")
+        return value
+
+    @field_validator("edit_window")
+    @classmethod
+    def _within_48_hours(cls, value: timedelta) -> timedelta:
+        if value > timedelta(hours=48):
+            raise ValueError("at most 48h (the Signal apps ignore later edits)")
+        return value
+
+    @field_validator("down_alert_after")
+    @classmethod
+    def _within_a_minute(cls, value: timedelta) -> timedelta:
+        if value > timedelta(minutes=1):
+            raise ValueError("at most 1m (leaders must know within a minute)")
+        return value
+
+    @model_validator(mode="after")
+    def _account_when_enabled(self) -> SignalSettings:
+        if self.enabled and self.account is None:
+            raise ValueError("signal.account: needed when signal.enabled is true")
+        return self
 
 
 class OrganisationSettings(_Section):
@@ -393,6 +455,7 @@ class Settings(BaseSettings):
     # "transport:id" (e.g. "telegram:123456789").
     admins: list[int | str] = []
     telegram: TelegramSettings = TelegramSettings()
+    signal: SignalSettings = SignalSettings()
     organisation: OrganisationSettings = OrganisationSettings()
     areas: list[Area] = [Area(key="default", name="POSOM")]
     callout: CalloutSettings = CalloutSettings()

@@ -134,8 +134,9 @@ class AdminHandlers:
                 id=args[0]))
         confirm = ((Choice(t.gettext("Yes, erase"), RemoveConfirm(member.id).pack()),),)
         return Reply([OutgoingMessage(t.gettext(
-            "Erase the personal data of {name} ({id})? Name, phone number and Telegram account "
-            "are deleted; the anonymous statistics stay. This cannot be undone.").format(
+            "Erase the personal data of {name} ({id})? Name, phone number and their chat "
+            "accounts (Telegram, Signal) are deleted; the anonymous statistics stay. This cannot "
+            "be undone.").format(
                 name=member.name, id=member.id), choices=confirm)])
 
     async def remove_confirm(self, caller: Caller, action: RemoveConfirm) -> Reply:

@@ -11,7 +11,9 @@ from bot.services import Services
 from handlers.events import Command, SharedLocation, Text
 from handlers.guard import Caller
 from handlers.reply import Reply
+from storage.chat_memory import ChatMemory
 from storage.models import Activation, Member
+from storage.outages import OutageStore
 
 __all__ = ["CalloutHandlers", "activation_named"]
 
@@ -96,15 +98,25 @@ class CalloutHandlers:
             rows.append((activation, await reads.state_counts(activation.id),
                          await reads.unreachable_count(activation.id)))
         now = self.services.clock()
-        return status_overview(self.services.settings, rows, await reads.readiness(now), now,
-                               caller.t)
+        overview = status_overview(self.services.settings, rows, await reads.readiness(now),
+                                   now, caller.t)
+        outages = await OutageStore(self.services.database).current()
+        if not outages:
+            return overview
+        t = caller.t
+        lines = ["⚠️ " + t.gettext("{service} cannot be reached since {time}; its messages "
+                                   "wait.").format(service=outage.transport.capitalize(),
+                                                   time=t.short_datetime(outage.since, now))
+                 for outage in outages]
+        return OutgoingMessage("\n".join([*lines, "", overview.text]), choices=overview.choices)
 
     async def _detail(self, caller: Caller, activation: Activation) -> OutgoingMessage:
         reads = self.services.callouts.reads
+        receipts = await ChatMemory(self.services.database).request_receipts(activation.id)
         return status_detail(self.services.settings, activation,
                              await reads.requests_with_members(activation.id),
                              await reads.unreachable_count(activation.id),
-                             self.services.clock(), caller.t)
+                             self.services.clock(), caller.t, receipts)
 
     async def _volunteer_status(self, caller: Caller) -> OutgoingMessage:
         member, t = caller.member, caller.t

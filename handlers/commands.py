@@ -67,5 +67,5 @@ def help_text(role: Role, t: Translator) -> str:
     if role == "volunteer":
         lines.append("")
         lines.append(t.gettext("When there is a call-out you get a message with [Yes] and [No] "
-                               "buttons. Answer as soon as you can."))
+                               "(on Signal: reply 1 or 2). Answer as soon as you can."))
     return "\n".join(lines)

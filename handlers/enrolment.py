@@ -82,8 +82,13 @@ class EnrolmentHandlers:
             role=t.gettext(ROLE_LABELS[issued.role]),
             area=f" ({area_name(settings, area)})" if area else "",
             time=t.datetime(issued.expires_at))]
-        lines += self.invite_links(issued.token)
+        links = self.invite_links(issued.token)
+        lines += links
         lines.append(t.gettext("Or in the bot: /start {token}").format(token=issued.token))
+        if any(link.startswith("https://signal.me/") for link in links):
+            # Signal has no deep links that carry a token: the person writes it.
+            lines.append(t.gettext("On Signal: send START {token} to the bot's number.").format(
+                token=issued.token))
         lines.append(t.gettext("It works once. Send it only to the person it is for."))
         return Reply.text("\n".join(lines))
 
@@ -114,7 +119,7 @@ class EnrolmentHandlers:
         t = caller.t
         choices = ((Choice("Svenska", LanguageChoice("sv").pack()),
                     Choice("English", LanguageChoice("en").pack())),
-                   (Choice(t.gettext("Same as Telegram"), LanguageChoice("auto").pack()),))
+                   (Choice(t.gettext("Same as my app"), LanguageChoice("auto").pack()),))
         return Reply([OutgoingMessage(t.gettext("Choose your language:"), choices=choices)])
 
     async def language_chosen(self, caller: Caller, choice: LanguageChoice) -> Reply:

@@ -103,20 +103,24 @@ def _shown(message: ChatMessage) -> str:
     return message.content or ""
 
 
+def demo_settings(lang: str, folder: Path, **chat: dict) -> Settings:
+    """The demo organisation (Karlstad and Hammarö) on the given chat service's settings."""
+    return Settings(
+        organisation={"name": "POSOM Demo", "duty_phone": "+46 54 540 00 00",
+                      "default_locale": lang},
+        areas=[Area(key="karlstad", name="Karlstad", neighbours=["hammaro"]),
+               Area(key="hammaro", name="Hammarö", neighbours=["karlstad"])],
+        storage={"path": folder / "demo.db"}, **chat)
+
+
 async def run_demo(lang: str = "sv", out=sys.stdout) -> int:
     """Runs the scripted call-out and prints it; returns the exit code."""
     t = translator(lang)
     with tempfile.TemporaryDirectory(prefix="posom-demo-") as folder:
         async with FakeTelegram(token=TOKEN, bot_username="posom_demo_bot") as fake:
-            settings = Settings(
-                telegram={"token": TOKEN, "api_url": fake.api_url,
-                          "bot_username": "posom_demo_bot", "poll_timeout": 1},
-                organisation={"name": "POSOM Demo", "duty_phone": "+46 54 540 00 00",
-                              "default_locale": lang},
-                areas=[Area(key="karlstad", name="Karlstad", neighbours=["hammaro"]),
-                       Area(key="hammaro", name="Hammarö", neighbours=["karlstad"])],
-                storage={"path": Path(folder) / "demo.db"},
-            )
+            settings = demo_settings(lang, Path(folder), telegram={
+                "token": TOKEN, "api_url": fake.api_url, "bot_username": "posom_demo_bot",
+                "poll_timeout": 1})
             runtime = BotRuntime(settings)
             await runtime.start()
             try:
@@ -163,7 +167,9 @@ async def _script(runtime: BotRuntime, fake: FakeTelegram, log: Transcript, t: T
         await settle()
     for first in ("Bo", "Cia", "Dan", "Eva", "Fia"):
         await people[first].send("/start")
-        await fake.settle(quiet=0.1)
+        # Wait for the button itself: a quiet moment alone can come before the bot's answer on
+        # a busy machine.
+        await people[first].wait_for(lambda _, p=people[first]: p.keyboard is not None)
         await people[first].tap(t.gettext("Share my phone number"))
     await fake.settle(quiet=0.1)
     log.snapshot = log._take()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,10 @@ from storage.sql import fetch_all, fetch_one
 
 __all__ = ["AddressTaken", "DuplicatePhone", "InviteUnavailable", "MemberStore", "NewMember",
            "leaders_in", "mark_reachable", "member_in", "set_member_role", "set_member_status"]
+
+
+# Called inside the roster import's transaction with each member added and its index.
+RosterHook = Callable[[object, Member, int], Awaitable[None]]
 
 
 class DuplicatePhone(Exception):
@@ -123,11 +128,15 @@ class MemberStore:
                                    member_id=row["id"], role="leader")
             return await member_in(connection, row["id"])
 
-    async def import_roster(self, members: list[NewMember], *, actor: str, now: datetime) -> int:
-        """Adds a whole roster in one transaction: all rows or none."""
+    async def import_roster(self, members: list[NewMember], *, actor: str, now: datetime,
+                            each: RosterHook | None = None) -> int:
+        """Adds a whole roster in one transaction: all rows or none. `each` is called inside
+        it with every member added and its place in the list (e.g. to write to them first)."""
         async with self.db.transaction() as connection:
-            for member in members:
-                await self._insert(connection, member, "roster", now)
+            for index, member in enumerate(members):
+                created = await self._insert(connection, member, "roster", now)
+                if each is not None:
+                    await each(connection, created, index)
             await append_audit(connection, now, actor, "roster.imported", count=len(members))
         return len(members)
 

@@ -117,18 +117,43 @@ class OutboxStore:
                          row["payload"], row["ref"], row["target_ref"], row["attempts"],
                          from_db(row["created_at"]))
 
-    async def target_of(self, target_ref: str) -> tuple[str, str | None]:
-        """Where an edit's target stands: ('sent', id), ('waiting', None) or ('gone', None)."""
+    async def target_of(self, target_ref: str) -> tuple[str, str | None, Address | None]:
+        """Where an edit's target stands: ('sent', id, the address it went to), ('waiting',
+        None, None) or ('gone', None, None). A message can only be changed where it was sent,
+        which need not be the member's preferred address any more."""
         row = await self.db.fetch_one(
-            "SELECT state, message_id FROM outbox WHERE ref = ? AND state != 'superseded'"
-            " ORDER BY (state = 'sent') DESC, id DESC LIMIT 1",
+            "SELECT state, message_id, address FROM outbox WHERE ref = ?"
+            " AND state != 'superseded' ORDER BY (state = 'sent') DESC, id DESC LIMIT 1",
             (target_ref,),
         )
         if row is None or row["state"] in ("failed", "skipped"):
-            return "gone", None
+            return "gone", None, None
         if row["state"] == "sent":
-            return "sent", row["message_id"]
-        return "waiting", None
+            return "sent", row["message_id"], Address.parse(row["address"])
+        return "waiting", None, None
+
+    async def reroute(self, row: OutboxRow) -> Address | None:
+        """A message its address refused goes to the member's next reachable address (on
+        another transport), as a new pending row; returns that address, None if there is none.
+        """
+        async with self.db.transaction() as connection:
+            async with connection.execute(
+                    "SELECT c.address_transport, c.address_id FROM member_addresses AS a"
+                    " JOIN member_contacts AS c ON c.id = a.member_id"
+                    " WHERE a.transport = ? AND a.address = ? AND c.unreachable = 0"
+                    " AND c.status != 'removed'",
+                    (row.address.transport, row.address.id)) as cursor:
+                found = await cursor.fetchone()
+            if found is None or found[0] is None:
+                return None
+            other = Address(found[0], found[1])
+            if other == row.address:
+                return None
+            await connection.execute(
+                "INSERT INTO outbox (lane, position, address, op, payload, ref, target_ref,"
+                " created_at) SELECT lane, position, ?, op, payload, ref, target_ref, created_at"
+                " FROM outbox WHERE id = ?", (str(other), row.id))
+        return other
 
     async def mark_sent(self, row_id: int, message_id: str | None, now: datetime) -> None:
         """Records a delivered message and the transport's id for it."""

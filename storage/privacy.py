@@ -166,8 +166,15 @@ async def erase_member(connection: Connection, member_id: int, placeholder: str,
         " gender = 'undisclosed', status = 'removed', removed_at = ? WHERE id = ?",
         (placeholder, to_db(now), member_id))
     await connection.execute("DELETE FROM member_addresses WHERE member_id = ?", (member_id,))
+    await connection.execute("DELETE FROM direct_invitations WHERE member_id = ?", (member_id,))
     for address in addresses:
         await connection.execute("DELETE FROM dialogues WHERE address = ?", (address,))
+        # What a chat without buttons remembered (offered choices, receipts, a Signal uuid).
+        await connection.execute("DELETE FROM chat_offers WHERE address = ?", (address,))
+        await connection.execute("DELETE FROM message_receipts WHERE address = ?", (address,))
+        ident = address.partition(":")[2]
+        await connection.execute("DELETE FROM signal_accounts WHERE uuid = ? OR number = ?",
+                                 (ident, ident))
         await connection.execute(
             "UPDATE outbox SET payload = '{}', address = '',"
             " state = CASE WHEN state IN ('pending', 'sending') THEN 'skipped' ELSE state END"

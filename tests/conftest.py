@@ -81,3 +81,12 @@ async def world(fake, tmp_path: Path) -> AsyncIterator:
         yield running
     finally:
         await running.stop()
+
+
+@pytest.fixture
+async def daemon() -> AsyncIterator:
+    """The project's fake signal-cli daemon on a free loopback port."""
+    from sandbox.fake_signal import FakeSignalDaemon
+
+    async with FakeSignalDaemon(keepalive=1.0) as running:
+        yield running

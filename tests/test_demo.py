@@ -35,3 +35,23 @@ def test_demo_command_in_english_exits_0() -> None:
     assert result.returncode == 0, result.stderr
     assert "Call-out 2026-001 sent to 6 support persons." in result.stdout
     assert "Traceback" not in result.stderr
+
+
+async def test_signal_demo_shows_the_call_out_as_phones_see_it() -> None:
+    from sandbox.demo_signal import run_signal_demo
+
+    out = io.StringIO()
+    assert await run_signal_demo("sv", out=out) == 0
+    text = out.getvalue()
+    for expected in ("POSOM Demo vill nå dig här vid larm – svara JA för att ansluta.",
+                     "Svara 1 = Ja, jag kan · 2 = Nej",
+                     "Svara 1 = Framme · 2 = Avslutad · 3 = Kan inte ändå",
+                     "Du svarade nej. Tack för ditt svar.",
+                     "Bemannat – tack, du behövs inte nu.",
+                     "Larm 2026-001 (Brand) är avslutat. Tack för din insats!"):
+        assert expected in text, expected
+    assert text.count("Du åker. Genomgång:") == 3  # Anna, Bo, and Anna's [Framme] edit
+    assert text.count("raderar ett meddelande för alla") == 2  # both briefings at the end
+    for section in text.split("POSOM till ")[1:]:
+        if section.startswith(("Cia:", "Dan:")):
+            assert "Storgatan" not in section

@@ -246,10 +246,19 @@ def go_label(confirmed: int, t: Translator) -> str:
     return t.ngettext("Go with {count}", "Go with {count}", confirmed).format(count=confirmed)
 
 
+RECEIPT_LABELS = {
+    # Translators: after a person's line in /status CODE: their phone received the request.
+    "delivered": N_("delivered"),
+    # Translators: after a person's line in /status CODE: they opened the request.
+    "read": N_("read"),
+}
+
+
 def status_detail(settings: Settings, activation: Activation,
                   people: Sequence[tuple[Request, Member]], unreachable: int, now: datetime,
-                  t: Translator) -> OutgoingMessage:
-    """/status CODE: each person's state with times, and buttons to close or cancel."""
+                  t: Translator, receipts: dict[int, str] | None = None) -> OutgoingMessage:
+    """/status CODE: each person's state with times (and, where the transport reports it,
+    whether their phone received or they read the request), and buttons to close or cancel."""
     lines = [headline(settings, activation, t),
              t.gettext("State: {state}. Started {time}.").format(
                  state=t.gettext(ACTIVATION_STATE_LABELS[activation.state]),
@@ -277,6 +286,9 @@ def status_detail(settings: Settings, activation: Activation,
             extra = " – " + t.gettext("arrived {time}").format(
                 time=t.short_datetime(request.arrived_at, now))
         unreachable_mark = " ⚠️" if member.unreachable else ""
+        receipt = (receipts or {}).get(request.id)
+        if receipt and request.state == "pending":
+            extra += f" ({'✓✓' if receipt == 'read' else '✓'} {t.gettext(RECEIPT_LABELS[receipt])})"
         lines.append(f"• {member.name}: {t.gettext(STATE_LABELS[request.state])}{stamp}{extra}"
                      f"{unreachable_mark}")
     if not people:

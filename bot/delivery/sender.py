@@ -123,7 +123,7 @@ class OutboxSender:
                 await self.router.delete(row.address, message_id)
                 await self.store.mark_sent(row.id, message_id, self.clock())
             else:
-                where, message_id = await self.store.target_of(row.target_ref)
+                where, message_id, target_address = await self.store.target_of(row.target_ref)
                 if where == "waiting":
                     # The message to change is still on its way; come back shortly.
                     await self.store.retry_later(row.id, now + EDIT_WAIT, None,
@@ -133,9 +133,9 @@ class OutboxSender:
                     await self.store.mark_done(row.id, "skipped", "nothing to edit")
                     return
                 if row.op == "edit":
-                    await self.router.edit(row.address, message_id, decode(row.payload))
+                    await self.router.edit(target_address, message_id, decode(row.payload))
                 else:
-                    await self.router.delete(row.address, message_id)
+                    await self.router.delete(target_address, message_id)
                 await self.store.mark_sent(row.id, message_id, self.clock())
         except RetryLater as exc:
             logger.warning("outbox: flood control, retrying row %d in %.1fs", row.id, exc.seconds)
@@ -154,6 +154,10 @@ class OutboxSender:
             await self.store.mark_done(row.id, "failed", str(exc))
             if self.on_unreachable is not None:
                 await self.on_unreachable(row.address)
+            if row.op == "send" and (other := await self.store.reroute(row)) is not None:
+                # Linked on another transport too: the message goes there instead.
+                logger.info("outbox: row %d sent again through %s", row.id, other.transport)
+                self.wake()
             return
         except TransientFailure as exc:
             if row.attempts >= MAX_ATTEMPTS:

@@ -16,11 +16,13 @@ from bot.choices import EnrolChoice
 from bot.config import Settings
 from bot.delivery.messages import Choice, OutgoingMessage
 from bot.i18n import N_, Translator
+from bot.people.invitations import YES_WORDS
 from bot.people.persons import Person, translator_for
 from bot.people.phone import normalise_phone
 from handlers.commands import help_text
 from storage.clock import Clock
 from storage.dialogues import Dialogue, DialogueStore
+from storage.invitations import InvitationStore
 from storage.members import (
     AddressTaken,
     DuplicatePhone,
@@ -138,7 +140,7 @@ class EnrolmentService:
         """Takes a typed answer in the dialogue; None when the person is not in one."""
         dialogue = await self.dialogues.get(person.address)
         if dialogue is None or dialogue.kind not in (KIND, LINK_KIND):
-            return None
+            return await self.answer_invitation(person, text)
         t = translator_for(self.settings, None, person)
         if dialogue.kind == LINK_KIND:
             return EnrolmentResult([self._ask_contact(t, t.gettext(
@@ -193,6 +195,35 @@ class EnrolmentService:
             return await self._finish(person, dialogue, normalised, t)
         return await self._link_roster(person, normalised, t)
 
+    async def answer_invitation(self, person: Person, text: str) -> EnrolmentResult | None:
+        """A stranger answering the greeting the bot wrote first (bot.people.invitations):
+        "JA" links their address to the roster member; None if nobody was invited there."""
+        invitations = InvitationStore(self.members.db)
+        member_id = await invitations.pending_member(person.address)
+        if member_id is None:
+            return None
+        listed = await self.members.by_id(member_id)
+        t = translator_for(self.settings, listed, person)
+        if text.strip().strip("!.").casefold() not in YES_WORDS:
+            return EnrolmentResult([OutgoingMessage(t.gettext("Reply YES to connect."))])
+        try:
+            member = await self.members.link_address(member_id, person.address,
+                                                     person.language_code, now=self.clock())
+        except AddressTaken:
+            return EnrolmentResult([OutgoingMessage(self.unknown_text(t))])
+        async with self.members.db.transaction() as tx:
+            await InvitationStore.answered(tx, member_id, self.clock())
+        logger.info("invited member connected member=%d transport=%s", member.id,
+                    person.address.transport)
+        return self._welcome(member, person)
+
+    def _welcome(self, member: Member, person: Person) -> EnrolmentResult:
+        t = translator_for(self.settings, member, person)
+        return EnrolmentResult([OutgoingMessage(
+            t.gettext("Welcome, {name}! You are now connected as {role}.").format(
+                name=member.name, role=t.gettext(ROLE_LABELS[member.role]))
+            + "\n\n" + help_text(member.role, t), clear_suggestions=True)], enrolled=member)
+
     async def _link_roster(self, person: Person, phone: str, t: Translator) -> EnrolmentResult:
         listed = await self.members.by_phone(phone)
         if listed is None:
@@ -207,11 +238,7 @@ class EnrolmentService:
             return EnrolmentResult([OutgoingMessage(self.unknown_text(t), clear_suggestions=True)])
         await self.dialogues.end(person.address)
         logger.info("roster member linked member=%d", member.id)
-        t = translator_for(self.settings, member, person)
-        return EnrolmentResult([OutgoingMessage(
-            t.gettext("Welcome, {name}! You are now connected as {role}.").format(
-                name=member.name, role=t.gettext(ROLE_LABELS[member.role]))
-            + "\n\n" + help_text(member.role, t), clear_suggestions=True)], enrolled=member)
+        return self._welcome(member, person)
 
     async def _after_name(self, person: Person, dialogue: Dialogue, name: str,
                           t: Translator) -> EnrolmentResult:
@@ -278,8 +305,8 @@ class EnrolmentService:
         if person.display_name.strip():
             label = t.gettext("Use “{name}”").format(name=person.display_name)
             buttons = ((Choice(label[:60], EnrolChoice("name", SHOWN_NAME).pack()),),)
-        return OutgoingMessage(t.gettext("What is your name? Write it, or use the name from "
-                                         "Telegram."), choices=buttons)
+        return OutgoingMessage(t.gettext("What is your name? Write it, or use the name your "
+                                         "app shows."), choices=buttons)
 
     @staticmethod
     def _ask_contact(t: Translator, text: str, *, allow_skip: bool) -> OutgoingMessage:

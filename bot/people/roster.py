@@ -1,4 +1,5 @@
-"""Reading a roster CSV (name, phone, area, gender, role, locale) into members to pre-register.
+"""Reading a roster CSV (name, phone, area, gender, role, locale, transport) into members to
+pre-register.
 
 The whole file is checked before anything is stored: the first bad row is reported with its line
 number and nothing is imported, so a half-imported roster never has to be cleaned up by hand.
@@ -16,9 +17,12 @@ from bot.people.phone import normalise_phone
 from storage.members import NewMember
 from storage.models import Gender, Role
 
-__all__ = ["COLUMNS", "RosterError", "RosterRow", "parse_roster", "read_roster"]
+__all__ = ["COLUMNS", "TRANSPORTS", "RosterError", "RosterRow", "parse_roster", "read_roster"]
 
-COLUMNS = ("name", "phone", "area", "gender", "role", "locale")
+COLUMNS = ("name", "phone", "area", "gender", "role", "locale", "transport")
+# Where the person is reached: empty = they connect themselves (e.g. /start in Telegram);
+# "signal" = the bot writes first to their number on Signal and their "JA" connects them.
+TRANSPORTS = ("", "telegram", "signal")
 
 _GENDERS: dict[str, Gender] = {
     "kvinna": "female", "k": "female", "female": "female", "f": "female", "woman": "female",
@@ -38,6 +42,7 @@ _ROLES: dict[str, Role] = {
 class RosterRow:
     line: int
     member: NewMember
+    transport: str | None = None  # "signal": the bot writes first to the number
 
 
 class RosterError(Exception):
@@ -111,8 +116,12 @@ def parse_roster(text: str, settings: Settings, source: str = "roster") -> list[
         locale = values.get("locale", "").lower() or None
         if locale not in (None, "sv", "en"):
             raise bad(f"locale {values['locale']!r} is not sv or en")
+        transport = values.get("transport", "").lower()
+        if transport not in TRANSPORTS:
+            raise bad(f"transport {values['transport']!r} is not telegram or signal")
         members.append(RosterRow(line, NewMember(name=values["name"], role=role, phone=phone,
-                                                 area=area, gender=gender, locale=locale)))
+                                                 area=area, gender=gender, locale=locale),
+                                 transport or None))
     if not members:
         raise RosterError(f"{source}: no members in the file")
     return members
