@@ -129,7 +129,7 @@ class FakePerson:
     def _incoming_message(self, content: dict[str, Any], summary: str) -> dict[str, Any]:
         self.started = True
         message = {"message_id": self._take_message_id(), "from": self.user_dict(),
-                   "chat": self.chat_dict(), "date": int(time.time()), **content}
+                   "chat": self.chat_dict(), "date": int(self._fake.now()), **content}
         self.sent.append(message)
         self._incoming[message["message_id"]] = message
         self._log.append(("in", summary))
