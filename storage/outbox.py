@@ -139,6 +139,13 @@ class OutboxStore:
                 (message_id, to_db(now), row_id),
             )
 
+    async def retarget(self, ref: str, old_id: str, new_id: str) -> None:
+        """Records a delivered message's new id (an edit changed the parts it was sent in)."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE outbox SET message_id = ? WHERE ref = ? AND state = 'sent'"
+                " AND message_id = ?", (new_id, ref, old_id))
+
     async def mark_done(self, row_id: int, state: str, error: str | None = None) -> None:
         """Ends a message as 'failed' or 'skipped', with the reason."""
         async with self.db.transaction() as connection:

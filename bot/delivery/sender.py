@@ -125,7 +125,12 @@ class OutboxSender:
                     await self.store.mark_done(row.id, "skipped", "nothing to edit")
                     return
                 if row.op == "edit":
-                    await self.router.edit(row.address, message_id, decode(row.payload))
+                    changed = await self.router.edit(row.address, message_id,
+                                                     decode(row.payload))
+                    if changed is not None:
+                        # Sent in parts and now in more or fewer: later edits must see them all.
+                        await self.store.retarget(row.target_ref, message_id, changed)
+                        message_id = changed
                 else:
                     await self.router.delete(row.address, message_id)
                 await self.store.mark_sent(row.id, message_id, self.clock())

@@ -101,6 +101,7 @@ class _Fault:
     retry_after: int
     method: str | None
     hold: float | None
+    skip: int = 0  # matching calls to let through before the fault starts
 
 
 class FakeTelegram:
@@ -321,12 +322,13 @@ class FakeTelegram:
 
     def fail(self, chat_id: int | None, error: FaultKind | str, times: int = 1,
              retry_after: int = 1, *, method: str | None = None,
-             hold: float | None = None) -> None:
-        """Makes the next `times` calls for chat_id (None = any chat) fail with `error`."""
+             hold: float | None = None, skip: int = 0) -> None:
+        """Makes the next `times` calls for chat_id (None = any chat) fail with `error`, after
+        letting `skip` of them through (e.g. the second part of a long message)."""
         if error not in ("429", "403", "500", "timeout", "timeout_after_delivery"):
             raise ValueError(f"unknown fault {error!r}")
         self._faults.append(_Fault(chat_id, error, times, retry_after,
-                                   method.lower() if method else None, hold))
+                                   method.lower() if method else None, hold, skip))
 
     def flood_limit(self, per_second: float | None, *, retry_after: int | None = None) -> None:
         """Caps send/edit calls per sliding second globally (None = no cap); excess gets 429."""
@@ -344,6 +346,9 @@ class FakeTelegram:
                 continue
             if fault.chat_id is None and chat_id is None and fault.method is None:
                 continue
+            if fault.skip > 0:
+                fault.skip -= 1
+                return None
             fault.times -= 1
             if fault.times <= 0:
                 self._faults.remove(fault)
