@@ -109,12 +109,18 @@ class CalloutHandlers:
     async def _volunteer_status(self, caller: Caller) -> OutgoingMessage:
         member, t = caller.member, caller.t
         now = self.services.clock()
-        if member.away_until and member.away_until > now:
+        assignments = await self.services.callouts.reads.assignments(member.id)
+        going = any(request.state == "confirmed" for request, _ in assignments)
+        if member.status == "paused":
+            lines = [t.gettext("You are paused: you are not asked until a leader resumes you.")]
+        elif member.away_until and member.away_until > now:
             lines = [t.gettext("You are away until {time}. /back makes you available.").format(
                 time=t.datetime(member.away_until))]
+        elif going:
+            lines = [t.gettext("You are confirmed on a call-out, so you are not asked for "
+                               "others until it ends.")]
         else:
             lines = [t.gettext("You are available. /away 3d marks you away.")]
-        assignments = await self.services.callouts.reads.assignments(member.id)
         for request, activation in assignments:
             state = (t.gettext("you are confirmed") if request.state == "confirmed"
                      else t.gettext("you are a reserve"))

@@ -196,6 +196,29 @@ def _request_from_join(row: Any) -> Request:
     })
 
 
+async def open_requests_of(connection: Connection,
+                           member_id: int) -> list[tuple[Request, Activation]]:
+    """The member's requests on running activations that do not hold a confirmed place:
+    not answered yet, holding the last place, or reserve."""
+    rows = await fetch_all(
+        connection,
+        "SELECT r.id FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
+        " WHERE r.member_id = ? AND r.state IN ('pending', 'tentative', 'reserve')"
+        " AND a.state IN ('open', 'staffed') ORDER BY r.id", (member_id,))
+    found = [await request_with_context(connection, row[0]) for row in rows]
+    return [(request, activation) for request, activation, _ in filter(None, found)]
+
+
+async def confirmed_on(connection: Connection, member_id: int) -> list[str]:
+    """The codes of running activations the member is confirmed on."""
+    rows = await fetch_all(
+        connection,
+        "SELECT a.code FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
+        " WHERE r.member_id = ? AND r.state = 'confirmed' AND a.state IN ('open', 'staffed')"
+        " ORDER BY a.id", (member_id,))
+    return [row[0] for row in rows]
+
+
 async def set_activation_state(connection: Connection, activation_id: int, state: str,
                                now: datetime, *, by: str | None = None) -> None:
     """Moves an activation to a new state and stamps the time of it."""

@@ -170,6 +170,10 @@ class CalloutService:
                       presser_t: Translator) -> ActionResult:
         async def act(tx: Connection, request: Request, activation: Activation, member: Member,
                       now: datetime) -> _Acted:
+            if member.status != "active":
+                # Paused (or erased) since the request went out: a press still on its way.
+                return _Acted(ActionResult(self._t(member).gettext(
+                    "You are paused, so you cannot answer call-outs. A leader can resume you.")))
             return await self._decide_answer(tx, request, activation, member, yes, now)
 
         return await self._on_own_request(member, request_id, presser_t, act)
@@ -563,6 +567,20 @@ class CalloutService:
             await sql.set_away(tx, member.id, until)
             await append_audit(tx, now, f"member:{member.id}",
                                "member.away" if until else "member.back", member_id=member.id)
+
+    async def stand_down_paused(self, tx: Connection, member: Member, now: datetime) -> None:
+        """Inside the pausing transaction: the member's open requests (not yet answered,
+        holding a place or reserve) are stood down and their messages taken back. A place
+        they are confirmed on stays: the leaders decide about that."""
+        for request, activation in await sql.open_requests_of(tx, member.id):
+            await sql.set_request_state(tx, request.id, "stood_down", now)
+            await cancel_request_deadlines(tx, request.id, MIXED_WAIT)
+            await self.out.stand_down(tx, activation, request, member, "paused", now)
+            await append_audit(tx, now, "system", "request.stood_down_paused", activation.id,
+                               request_id=request.id)
+            logger.info("activation %s event=stood_down_paused request=%d", activation.code,
+                        request.id)
+        self.wake_sender()
 
     async def mark_unreachable(self, address: Address, unreachable: bool = True) -> None:
         """Remembers that a transport refused messages to this address (or that they are back)."""

@@ -37,6 +37,7 @@ EVENT_LABELS = {
     "request.promoted": N_("reserve promoted"),
     "request.hold_bumped": N_("held place given to a mixed pair"),
     "request.hold_confirmed": N_("held place confirmed"),
+    "request.stood_down_paused": N_("stood down: the member was paused"),
     "escalation.reminder": N_("reminder sent"),
     "escalation.wave": N_("wider circle asked"),
     "escalation.widened": N_("everyone asked on a leader's word"),
