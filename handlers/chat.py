@@ -26,6 +26,7 @@ from handlers.events import (
     SharedContact,
     SharedLocation,
     Text,
+    cleaned,
 )
 from handlers.guard import Access, Caller, Guard
 from handlers.reply import Reply
@@ -69,6 +70,7 @@ class ChatHandlers:
 
     async def handle(self, event: ChatEvent) -> Reply:
         """Answers one event; raises only for faults on our side (see `failure`)."""
+        event = cleaned(event)
         if isinstance(event, Reachability):
             return await self._reachability(event)
         caller = await self.guard.identify(event.sender)

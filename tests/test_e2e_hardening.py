@@ -50,7 +50,7 @@ async def test_a_paused_member_is_stood_down_and_cannot_accept(world) -> None:
 
 async def test_volunteer_status_while_confirmed_elsewhere(world) -> None:
     await world.add(1, "Lena Ledare", role="leader", area=None)
-    anna, bo = await crew(world, 2)
+    anna, _ = await crew(world, 2)
     activation = await issue(world)
     await anna.press("Yes, I can", message=await anna.wait_for("Can you go?"))
     await world.settle()
@@ -61,3 +61,86 @@ async def test_volunteer_status_while_confirmed_elsewhere(world) -> None:
                                   "others until it ends.")
     assert f"Call-out {activation.code}: Fire, Karlstad – you are confirmed" in status.text
     assert "You are available" not in status.text
+
+
+async def reply_to(world, person, text: str):
+    """Sends a text and returns the bot's first message after it."""
+    before = person.last
+    await person.send(text)
+    return await person.wait_for(None, after=before)
+
+
+async def test_numbers_too_large_get_the_usual_answer(world, caplog) -> None:
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+    anna, _ = await crew(world, 2)
+    for text in ("/away 9999-12-31", "/away " + "9" * 40, "/away 99999999999999999999w"):
+        assert (await reply_to(world, anna, text)).text.startswith("Usage: /away 3d")
+    request = None
+    await issue(world)
+    request = await anna.wait_for("Can you go?")
+    for data in ("a1:" + "9" * 25 + ":y", "m1:" + "1" * 20 + ":arrived", "s1:" + "4" * 19
+                 + ":refresh"):
+        fake_button = ChatMessage(message_id=request.message_id, chat_id=anna.user_id, date=0,
+                                  kind="text", text="x", inline_markup={"inline_keyboard": [[
+                                      {"text": "x", "callback_data": data}]]})
+        press = await world.fake.press_as(anna, fake_button, "x")
+        assert await press.answer() == "This button is no longer valid."
+    for text in ("/roster pause 99999999999999999999", "/remove " + "1" * 30):
+        assert (await reply_to(world, leader, text)).text.startswith("Usage: /")
+    assert (await reply_to(world, leader, "/invite volunteer 99999999999999999999d")).text \
+        .startswith("Usage: /invite")
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+async def test_invite_lifetime_is_checked_in_chat(world) -> None:
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+    for text in ("/invite leader 0s", "/invite volunteer karlstad 99999d", "/invite leader 31d"):
+        assert (await reply_to(world, leader, text)).text == (
+            "An invitation can be valid for at most 30 days, and not for 0. Example: /invite "
+            "volunteer 7d")
+    valid = await reply_to(world, leader, "/invite leader 30d")
+    assert valid.text.startswith("Invitation for a leader, valid until")
+
+
+async def test_invisible_input_is_stripped_and_a_name_needs_letters(world) -> None:
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+    anna, _ = await crew(world, 2)
+    invite = await reply_to(world, leader, "/invite volunteer karlstad")
+    token = invite.text.split("/start ")[1].split()[0]
+    newcomer = world.fake.person(500, "\u200b\u202e", None, language_code="en")
+    await newcomer.send(f"/start {token}")
+    question = await newcomer.wait_for("What is your name?")
+    assert not question.buttons  # an app name of invisible characters is not offered
+    for name in ("\x00\x00\x00", "\u200b\u200c\u200d\u200e\u200f", "\u202e\u202d", "42 !"):
+        answer = await reply_to(world, newcomer, name)
+        assert answer.text == "Please write your name (2–80 characters, with letters)."
+    answer = await reply_to(world, newcomer, "Nils\x00 \u200bNilsson\u202e")
+    assert answer.text == "Which area do you belong to?" or "Gender?" in answer.text
+    assert (await world.services.dialogues.get(world_address(500))).data["name"] == \
+        "Nils Nilsson"
+
+    # The /activate summary with NUL and direction marks reaches nobody with them.
+    await leader.send("/activate")
+    await leader.wait_for("New call-out. What has happened?")
+    await leader.press("Fire")
+    await leader.press("Karlstad", message=await leader.wait_for("Where?"))
+    await leader.press("2 ✓", message=await leader.wait_for("How many support persons"))
+    await leader.wait_for("Write a short summary")
+    await leader.send("Brand\x00 i villa\u202e\u200b")
+    await leader.wait_for("Write the briefing")
+    await leader.send("Storgatan\x00 12\ufeff")
+    await leader.press("No location", message=await leader.wait_for("Share the location"))
+    preview = await leader.wait_for("Check the call-out before it is sent:")
+    assert "\x00" not in preview.text and "\u202e" not in preview.text
+    await leader.press("Send call-out", message=preview)
+    request = await anna.wait_for("Can you go?")
+    assert "Brand i villa\n" in request.text
+    for call in world.fake.calls_of("sendMessage") + world.fake.calls_of("editMessageText"):
+        text = str(call.params.get("text", ""))
+        assert not any(mark in text for mark in ("\x00", "\u202e", "\u200b", "\ufeff"))
+
+
+def world_address(user_id: int):
+    from tests.e2e import telegram
+
+    return telegram(user_id)

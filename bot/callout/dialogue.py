@@ -118,7 +118,7 @@ class ActivationDialogue:
             elif dialogue.step == "briefing":
                 data["briefing"] = check_text("briefing", value, MAX_BRIEFING)
             elif dialogue.step == "location":
-                data["address"] = value[:MAX_PLACE]
+                data["address"] = check_text("location_address", value, MAX_PLACE)
                 data["location_done"] = True
             else:
                 return DialogueReply([OutgoingMessage(t.gettext(
@@ -136,10 +136,11 @@ class ActivationDialogue:
             return DialogueReply([OutgoingMessage(t.gettext(
                 "A location is only needed at the location step of /activate."))])
         dialogue.data.update(lat=latitude, lon=longitude, location_done=True)
+        # A shared place comes from the map app's own directory: shortened, never refused.
         if title:
-            dialogue.data["title"] = title
+            dialogue.data["title"] = title[:MAX_PLACE]
         if address:
-            dialogue.data["address"] = address
+            dialogue.data["address"] = address[:MAX_PLACE]
         return await self._next(leader, dialogue, t)
 
     def _refusal(self, field: str, dialogue: Dialogue, t: Translator) -> list[OutgoingMessage]:
@@ -151,6 +152,10 @@ class ActivationDialogue:
             return [OutgoingMessage(t.gettext(
                 "Please write a short summary (at most {count} characters).").format(
                     count=MAX_SUMMARY))]
+        if field == "location_address":
+            return [OutgoingMessage(t.gettext(
+                "Please write the place in at most {count} characters, or share it as a "
+                "location.").format(count=MAX_PLACE))]
         return [OutgoingMessage(t.gettext(
             "Please write the briefing (at most {count} characters).").format(count=MAX_BRIEFING))]
 
@@ -258,7 +263,13 @@ class ActivationDialogue:
             summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
             location_lon=data.get("lon"), location_title=data.get("title"),
             location_address=data.get("address"), exercise=bool(data.get("exercise")))
-        issued = await self.callouts.issue(Actor.leader(leader), draft)
+        try:
+            issued = await self.callouts.issue(Actor.leader(leader), draft)
+        except DraftRefused as refused:
+            # E.g. its kind or area left the config while the dialogue waited: nothing is sent.
+            return DialogueReply([OutgoingMessage(t.gettext(
+                "This call-out cannot be sent as it is ({problem}). Nothing was sent; start "
+                "again with /activate.").format(problem=str(refused)))])
         text = t.ngettext("Call-out {code} sent to {count} support person.",
                           "Call-out {code} sent to {count} support persons.",
                           issued.asked).format(code=issued.activation.code, count=issued.asked)
