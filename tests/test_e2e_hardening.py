@@ -144,3 +144,35 @@ def world_address(user_id: int):
     from tests.e2e import telegram
 
     return telegram(user_id)
+
+
+async def run_due_deadlines(world) -> None:
+    """Fires every deadline due by the bot's (moved) clock, as the scheduler would."""
+    for deadline in await world.services.deadlines.store.pending():
+        if deadline.due_at <= world.clock():
+            await world.services.deadlines.fire(deadline.id)
+    await world.settle()
+
+
+async def test_pins_are_removed_at_the_close_of_a_call_out_that_ran_for_days(world) -> None:
+    """Telegram cannot delete a message older than 48 hours: the pins are renewed meanwhile."""
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+    anna, bo = await crew(world, 2)
+    activation = await issue(world)
+    for person in (anna, bo):
+        await person.press("Yes, I can", message=await person.wait_for("Can you go?"))
+    first_pin = await anna.wait_for(lambda m: m.venue is not None)
+    await world.settle()
+    for hours in (47, 47, 30):  # the intervention runs for more than five days
+        world.clock.advance(hours=hours)
+        world.fake.advance(hours=hours)
+        await run_due_deadlines(world)
+    assert first_pin.deleted  # replaced by a younger one on the way
+    await leader.send(f"/close {activation.code}")
+    await leader.wait_for(f"Call-out {activation.code} is closed.")
+    await world.settle()
+    for person in (anna, bo):
+        assert [m for m in person.visible if m.venue or m.location] == []
+        assert any(m.venue for m in person.messages)
+        shown = "\n".join(m.text or "" for m in person.visible)
+        assert BRIEFING not in shown and "Storgatan" not in shown

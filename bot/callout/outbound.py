@@ -132,6 +132,21 @@ class Outbound:
             await self._queue(tx, member, now, payload=encode(location),
                               ref=location_ref(request.id))
 
+    async def renew_pin(self, tx: Connection, activation: Activation, request: Request,
+                        member: Member, now: datetime) -> bool:
+        """Sends a confirmed volunteer's location pin anew and deletes the old one, so that the
+        pin is never too old to be deleted (bot.callout.pins); False if none was sent yet."""
+        old = await sent_message_id(tx, location_ref(request.id))
+        location = location_message(activation, self.t(member))
+        if old is None or location is None:
+            return False
+        # The new pin first, so there is always one on the phone; both go in this order (one
+        # message in flight per chat), and a later delete at the close finds the new one.
+        await self._queue(tx, member, now, payload=encode(location),
+                          ref=location_ref(request.id))
+        await self._queue(tx, member, now, op="delete", payload=json.dumps({"message_id": old}))
+        return True
+
     async def end_briefing(self, tx: Connection, activation: Activation, request: Request,
                            member: Member, how: str, now: datetime) -> None:
         """Edits the briefing down to code and kind and removes the location pin."""

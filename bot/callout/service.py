@@ -19,6 +19,7 @@ from bot.callout.asking import ask
 from bot.callout.draft import Actor, check_draft
 from bot.callout.escalation import Escalation
 from bot.callout.outbound import Outbound
+from bot.callout.pins import PinRenewal
 from bot.callout.render import (
     TeamMember,
     answer_edit,
@@ -100,6 +101,7 @@ class CalloutService:
         self.reads = CalloutReads(database)
         self.out = Outbound(settings)
         self.escalation = Escalation(settings, database, clock, self.out, runner, wake_sender)
+        self.pins = PinRenewal(self.out, runner)
         runner.register(MIXED_WAIT, self._hold_ended)
         # Called inside the closing transaction with the team that went, e.g. to schedule the
         # debrief or the purge of sensitive details; returns deadlines to arm after the commit.
@@ -137,6 +139,9 @@ class CalloutService:
                 requested_by=None if actor.member else actor.name, now=now)
             asked = await ask(tx, self.out, activation, [activation.area], wave=1, now=now)
             arms = await self.escalation.schedule(tx, activation, now)
+            # Pins go out once it is staffed; renewing from the start keeps every pin younger
+            # than Telegram's 48 hours for deleting (bot.callout.pins).
+            arms += await self.pins.schedule(tx, activation, now)
             await append_audit(tx, now, actor.audit, "activation.issued",
                                activation.id, code=activation.code, kind=activation.kind,
                                area=activation.area, needed=activation.needed, asked=asked,
@@ -508,6 +513,7 @@ class CalloutService:
                      now: datetime) -> list[Deadline]:
         await sql.set_activation_state(tx, activation.id, "closed", now, by=f"member:{by.id}")
         await self.escalation.stop(tx, activation.id)
+        await self.pins.stop(tx, activation.id)
         await cancel_deadlines(tx, activation.id, (MIXED_WAIT,))
         team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
         for request, member in team:
@@ -535,6 +541,7 @@ class CalloutService:
             await sql.set_activation_state(tx, activation.id, "cancelled", now,
                                            by=f"member:{leader.id}")
             await self.escalation.stop(tx, activation.id)
+            await self.pins.stop(tx, activation.id)
             await cancel_deadlines(tx, activation.id, (MIXED_WAIT,))
             released = await sql.requests_with_members(tx, activation.id, ("confirmed",))
             for request, member in released:

@@ -28,6 +28,7 @@ EVENT_LABELS = {
     "activation.closed": N_("closed"),
     "activation.cancelled": N_("cancelled"),
     "activation.purged": N_("sensitive details deleted (retention)"),
+    "activation.pins_renewed": N_("location pins sent anew (so they can still be deleted)"),
     "request.confirm": N_("said yes, confirmed"),
     "request.hold": N_("said yes, holds the last place"),
     "request.reserve": N_("said yes, reserve"),
