@@ -176,3 +176,21 @@ async def test_pins_are_removed_at_the_close_of_a_call_out_that_ran_for_days(wor
         assert any(m.venue for m in person.messages)
         shown = "\n".join(m.text or "" for m in person.visible)
         assert BRIEFING not in shown and "Storgatan" not in shown
+
+
+async def test_a_reply_that_meets_a_429_arrives_once_later(world) -> None:
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+    await crew(world, 2)
+    activation = await issue(world)
+    await world.settle()
+    world.fake.fail(1, "429", retry_after=1, method="sendMessage")
+    seen_before = len(leader.messages)
+    await leader.send(f"/status {activation.code}")
+    detail = await leader.wait_for(f"Call-out {activation.code}: Fire, Karlstad",
+                                   after=leader.last)
+    await world.settle()
+    assert detail.button_texts[-1] == "Refresh"
+    # Delivered once, and no "something went wrong".
+    assert leader.messages[seen_before:] == [detail]
+    sends = [call for call in world.fake.calls_of("sendMessage") if call.chat_id == 1]
+    assert [call.status for call in sends[-2:]] == [429, 200]

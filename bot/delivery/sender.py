@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot.delivery.messages import OutgoingMessage
 from bot.delivery.messenger import (
     DeliveryError,
     MessageGone,
@@ -25,7 +26,7 @@ from bot.delivery.messenger import (
     TransientFailure,
     Unreachable,
 )
-from bot.delivery.payload import decode
+from bot.delivery.payload import decode, encode
 from bot.delivery.router import MessengerRouter
 from storage.clock import Clock
 from storage.models import Address
@@ -58,6 +59,15 @@ class OutboxSender:
     def wake(self) -> None:
         """Tells the workers new rows were committed."""
         self._wake.set()
+
+    async def defer(self, address: Address, messages: list[OutgoingMessage],
+                    wait: float) -> None:
+        """Takes over messages a transport could not send at once (a direct reply that met a
+        flood wait or a network failure): urgent lane, in order, due after `wait` seconds."""
+        now = self.clock()
+        await self.store.defer(address, [encode(message) for message in messages],
+                               not_before=now + timedelta(seconds=wait), now=now)
+        self.wake()
 
     async def start(self) -> None:
         """Puts crash-interrupted rows back and starts the workers."""
