@@ -7,6 +7,7 @@ who may use each command comes from handlers.commands, the same table the menus 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -125,7 +126,10 @@ class ChatHandlers:
             case choices.StatusAction():
                 handler, access = self.callout.status_action, "leader"
             case choices.ActivateChoice():
-                handler, access = self.callout.activate_choice, "leader"
+                # The dialogue takes the choices off the message pressed, so it needs its id.
+                handler = functools.partial(self.callout.activate_choice,
+                                            pressed=press.message_id)
+                access = "leader"
             case choices.RemoveConfirm():
                 handler, access = self.admin.remove_confirm, "leader"
             case _:

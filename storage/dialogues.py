@@ -46,6 +46,13 @@ class DialogueStore:
                  json.dumps(dialogue.data, ensure_ascii=False), to_db(now)),
             )
 
+    async def note(self, address: Address, kind: str, step: str, key: str, value: str) -> None:
+        """Sets one value in the dialogue's data, if it is still of this kind at this step."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE dialogues SET data = json_set(data, '$.' || ?, ?) WHERE address = ?"
+                " AND kind = ? AND step = ?", (key, value, str(address), kind, step))
+
     async def take(self, address: Address, kind: str, step: str) -> Dialogue | None:
         """Ends the dialogue and returns it, if it is at this step; only one caller can win."""
         async with self.db.transaction() as connection:

@@ -194,3 +194,60 @@ async def test_a_reply_that_meets_a_429_arrives_once_later(world) -> None:
     assert leader.messages[seen_before:] == [detail]
     sends = [call for call in world.fake.calls_of("sendMessage") if call.chat_id == 1]
     assert [call.status for call in sends[-2:]] == [429, 200]
+
+
+async def test_the_leaders_chat_keeps_no_briefing_after_the_close(world) -> None:
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None, language="sv")
+    anna, bo = await crew(world, 2, language="sv")
+    await leader.send("/activate")
+    await leader.press("Brand", message=await leader.wait_for("Nytt larm. Vad har hänt?"))
+    await leader.press("Karlstad", message=await leader.wait_for("Var?"))
+    await leader.wait_for("Hur många stödpersoner behövs?")
+    await leader.send("2")
+    await leader.wait_for("Skriv en kort sammanfattning")
+    await leader.send("Villabrand i natt, familj i chock")
+    await leader.wait_for("Skriv genomgången")
+    await leader.send(BRIEFING)
+    await leader.wait_for("Dela platsen")
+    await leader.share_location(59.3793, 13.5036)
+    preview = await leader.wait_for("Kontrollera larmet")
+    await world.settle()
+    # Each answered question has lost its buttons; only the preview still has its own.
+    assert [m.button_texts for m in leader.visible if m is not preview and m.buttons] == []
+    await leader.press("Skicka larm", message=preview)
+    sent = await leader.wait_for("skickat till 2 stödpersoner")
+    code = sent.text.split()[1]
+    await world.settle()
+    # What she typed is gone from her chat; the preview keeps it while the call-out runs.
+    assert leader.own_messages == [m for m in leader.own_messages
+                                   if m.get("text", "").startswith("/activate")]
+    assert BRIEFING in preview.text and not preview.buttons
+    for person in (anna, bo):
+        await person.press("Ja, jag kan", message=await person.wait_for("Kan du åka?"))
+    await anna.wait_for("Du åker. Genomgång:")
+    await leader.send(f"/close {code}")
+    await leader.wait_for(f"Larm {code} är avslutat.")
+    await world.settle()
+    assert preview.text == f"Larm {code} (Brand) är avslutat. Tack för din insats!"
+    shown = "\n".join(m.text or m.summary() for m in leader.visible)
+    for secret in ("Storgatan", "070-555", "59.3793", "Villabrand i natt"):
+        assert secret not in shown, secret
+    assert [m for m in leader.visible if m.buttons] == []
+
+
+async def test_a_cancelled_activate_leaves_no_briefing(world) -> None:
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+    await leader.send("/activate")
+    await leader.press("Fire", message=await leader.wait_for("What has happened?"))
+    await leader.press("Karlstad", message=await leader.wait_for("Where?"))
+    await leader.press("2 ✓", message=await leader.wait_for("How many"))
+    await leader.wait_for("Write a short summary")
+    await leader.send("Brand i villa")
+    await leader.wait_for("Write the briefing")
+    await leader.send(BRIEFING)
+    await leader.wait_for("Share the location")
+    await leader.send("/cancel")
+    await leader.wait_for("Cancelled. No call-out was sent.")
+    await world.settle()
+    assert all(BRIEFING not in m.get("text", "") for m in leader.own_messages)
+    assert [m for m in leader.visible if m.buttons] == []

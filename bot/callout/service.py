@@ -45,7 +45,7 @@ from storage.deadlines import add_deadline, cancel_deadlines, cancel_request_dea
 from storage.members import leaders_in, mark_reachable
 from storage.models import Activation, Address, Deadline, Member, Request
 
-__all__ = ["ActionResult", "Answered", "CalloutService", "Issued"]
+__all__ = ["ActionResult", "Answered", "CalloutService", "DraftTrail", "Issued"]
 
 logger = logging.getLogger(__name__)
 Connection = aiosqlite.Connection
@@ -59,6 +59,16 @@ ClosedHook = Callable[[Connection, Activation, list[tuple[Request, Member]], dat
 class Issued:
     activation: Activation
     asked: int
+
+
+@dataclass(frozen=True, slots=True)
+class DraftTrail:
+    """What a leader's /activate dialogue left in their chat: the preview (the transport's
+    message id) and the messages they typed (summary, briefing, place), to tidy up."""
+
+    chat: Address
+    preview: str | None
+    typed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +133,13 @@ class CalloutService:
 
     # -- issuing -------------------------------------------------------------------------------
 
-    async def issue(self, actor: Actor, draft: NewActivation) -> Issued:
+    async def issue(self, actor: Actor, draft: NewActivation, *,
+                    trail: DraftTrail | None = None) -> Issued:
         """Creates the activation, asks every available volunteer of its area, starts the ladder.
 
         Refuses a draft outside the limits (DraftRefused, bot.callout.draft) before writing
-        anything, whoever the actor is.
+        anything, whoever the actor is. With a `trail`, the leader's typed messages are deleted
+        and the preview is remembered, to be edited down when the call-out ends.
         """
         draft = check_draft(self.settings, draft)
         now = self.clock()
@@ -142,6 +154,9 @@ class CalloutService:
             # Pins go out once it is staffed; renewing from the start keeps every pin younger
             # than Telegram's 48 hours for deleting (bot.callout.pins).
             arms += await self.pins.schedule(tx, activation, now)
+            if trail is not None:
+                await self.out.tidy_draft(tx, activation, trail.chat, trail.preview,
+                                          trail.typed, now)
             await append_audit(tx, now, actor.audit, "activation.issued",
                                activation.id, code=activation.code, kind=activation.kind,
                                area=activation.area, needed=activation.needed, asked=asked,
@@ -519,6 +534,7 @@ class CalloutService:
         for request, member in team:
             await self.out.end_briefing(tx, activation, request, member, "closed", now)
         await self._stand_down(tx, activation, ("pending", "tentative", "reserve"), "closed", now)
+        await self.out.end_preview(tx, activation, "closed", now)
         await self.out.tell_leaders(tx, now, lambda t: t.gettext(
             "Call-out {code} closed by {name}.").format(code=activation.code, name=by.name),
             activation=activation)
@@ -549,6 +565,7 @@ class CalloutService:
                 await self.out.end_briefing(tx, activation, request, member, "cancelled", now)
             await self._stand_down(tx, activation, ("pending", "tentative", "reserve"),
                                    "cancelled", now)
+            await self.out.end_preview(tx, activation, "cancelled", now)
             await self.out.tell_leaders(tx, now, lambda lt: lt.gettext(
                 "Call-out {code} cancelled by {name}.").format(code=activation.code,
                                                                name=leader.name),
@@ -574,6 +591,15 @@ class CalloutService:
             await sql.set_away(tx, member.id, until)
             await append_audit(tx, now, f"member:{member.id}",
                                "member.away" if until else "member.back", member_id=member.id)
+
+    async def forget_draft(self, chat: Address, typed: tuple[str, ...] | list[str]) -> None:
+        """Deletes the messages a leader typed in an /activate dialogue that was dropped."""
+        if not typed:
+            return
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            await self.out.delete_typed(tx, chat, typed, now)
+        self.wake_sender()
 
     async def stand_down_paused(self, tx: Connection, member: Member, now: datetime) -> None:
         """Inside the pausing transaction: the member's open requests (not yet answered,

@@ -246,6 +246,11 @@ class FakePerson:
         return [m for m in self.messages if not m.deleted]
 
     @property
+    def own_messages(self) -> list[dict[str, Any]]:
+        """What she sent that is still in the chat (the bot may delete her messages)."""
+        return list(self._incoming.values())
+
+    @property
     def last(self) -> ChatMessage | None:
         """The newest message from the bot that is not deleted."""
         for message in reversed(self.messages):
