@@ -251,3 +251,26 @@ async def test_a_cancelled_activate_leaves_no_briefing(world) -> None:
     await world.settle()
     assert all(BRIEFING not in m.get("text", "") for m in leader.own_messages)
     assert [m for m in leader.visible if m.buttons] == []
+
+
+async def test_every_confirmed_request_follows_the_call_out(world) -> None:
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+    anna, bo, cia = await crew(world, 3)
+    activation = await issue(world)
+    requests = {p.user_id: await p.wait_for("Can you go?") for p in (anna, bo, cia)}
+    await anna.press("Yes, I can", message=requests[anna.user_id])
+    await world.settle()
+    assert "You are confirmed (1 of 2)" in requests[anna.user_id].text
+    await bo.press("Yes, I can", message=requests[bo.user_id])
+    await anna.wait_for("You are going")
+    await world.settle()
+    for person in (anna, bo):
+        assert requests[person.user_id].text.endswith(
+            "✅ You are confirmed. The briefing comes in the next message.")
+    assert "not needed now" in requests[cia.user_id].text
+    await leader.send(f"/close {activation.code}")
+    await leader.wait_for(f"Call-out {activation.code} is closed.")
+    await world.settle()
+    for person in (anna, bo):
+        assert requests[person.user_id].text.endswith(
+            "The call-out is over. Thank you for your effort!")

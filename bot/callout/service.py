@@ -286,9 +286,10 @@ class CalloutService:
         team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
         for request, member in team:
             await self.out.brief(tx, activation, request, member, team, now)
-        _, last_member = next(pair for pair in team if pair[0].id == last.id)
-        await self.out.edit_request(tx, last_member, last.id, answer_edit(
-            self.settings, activation, "staffed", self._t(last_member)), now)
+            # Everyone's request, not only the last Yes: "1 of 2 … as soon as the team is
+            # complete" must not linger on the first one's phone.
+            await self.out.edit_request(tx, member, request.id, answer_edit(
+                self.settings, activation, "staffed", self._t(member)), now)
         await self._stand_down(tx, activation, ("pending",), "stood_down", now)
         took = now - activation.created_at
         mates = [TeamMember(member.name, member.phone) for _, member in team]
@@ -431,6 +432,8 @@ class CalloutService:
                         member: Member, now: datetime) -> list[Deadline]:
         await sql.set_request_state(tx, request.id, "withdrawn", now)
         await self.out.end_briefing(tx, activation, request, member, "withdrawn", now)
+        await self.out.edit_request(tx, member, request.id, answer_edit(
+            self.settings, activation, "withdrawn", self._t(member)), now)
         # Someone holding a place for a mixed pair simply gets it now.
         for held_request, _ in await sql.requests_with_members(tx, activation.id,
                                                                 ("tentative",)):
@@ -533,6 +536,8 @@ class CalloutService:
         team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
         for request, member in team:
             await self.out.end_briefing(tx, activation, request, member, "closed", now)
+            await self.out.edit_request(tx, member, request.id, answer_edit(
+                self.settings, activation, "finished", self._t(member)), now)
         await self._stand_down(tx, activation, ("pending", "tentative", "reserve"), "closed", now)
         await self.out.end_preview(tx, activation, "closed", now)
         await self.out.tell_leaders(tx, now, lambda t: t.gettext(
@@ -563,6 +568,8 @@ class CalloutService:
             for request, member in released:
                 await sql.set_request_state(tx, request.id, "released", now)
                 await self.out.end_briefing(tx, activation, request, member, "cancelled", now)
+                await self.out.edit_request(tx, member, request.id, answer_edit(
+                    self.settings, activation, "cancelled", self._t(member)), now)
             await self._stand_down(tx, activation, ("pending", "tentative", "reserve"),
                                    "cancelled", now)
             await self.out.end_preview(tx, activation, "cancelled", now)
