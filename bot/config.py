@@ -390,6 +390,18 @@ class RetentionSettings(_Section):
     sensitive_after: Duration = timedelta(days=30)
     # Area key -> period, for municipalities whose decision differs from sensitive_after.
     per_area: dict[str, Duration] = {}
+    # An unfinished dialogue (an abandoned /activate with its typed briefing, a stranger's
+    # /start) is deleted this long after its last step. At most 47 hours, so that the messages
+    # the leader typed can still be deleted from their chat (Telegram: within 48 hours).
+    drafts_after: Duration = timedelta(days=1)
+
+    @field_validator("drafts_after")
+    @classmethod
+    def _drafts_deletable(cls, value: timedelta) -> timedelta:
+        if not timedelta() < value <= timedelta(hours=47):
+            raise ValueError("more than 0 and at most 47h (typed messages can only be "
+                             "deleted for 48 hours)")
+        return value
 
     def sensitive_after_for(self, area: str) -> timedelta:
         """The retention period of sensitive details for call-outs in this area."""

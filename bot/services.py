@@ -73,6 +73,7 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
     callouts.on_closed.append(debriefs.on_closed)
     sender.on_unreachable = callouts.mark_unreachable
     privacy = PrivacyService(settings, database, clock, deadlines)
+    privacy.wake_sender = sender.wake
     # Sensitive details are purged a retention period after a call-out ends, either way.
     callouts.on_closed.append(privacy.schedule_purge)
     callouts.on_cancelled.append(privacy.schedule_purge)

@@ -11,7 +11,7 @@ from storage.clock import from_db, to_db
 from storage.database import Database
 from storage.models import Address
 
-__all__ = ["Dialogue", "DialogueStore"]
+__all__ = ["Dialogue", "DialogueStore", "purge_dialogues"]
 
 
 @dataclass(slots=True)
@@ -66,6 +66,14 @@ class DialogueStore:
         """Forgets the dialogue of whoever writes from this address."""
         async with self.db.transaction() as connection:
             await connection.execute("DELETE FROM dialogues WHERE address = ?", (str(address),))
+
+
+async def purge_dialogues(connection, before: datetime) -> list[Dialogue]:
+    """Deletes, inside the caller's transaction, every dialogue not touched since `before`
+    (an abandoned /activate with its typed briefing, a stranger's /start); returns them."""
+    cursor = await connection.execute(
+        "DELETE FROM dialogues WHERE updated_at < ? RETURNING *", (to_db(before),))
+    return [_dialogue(row) for row in await cursor.fetchall()]
 
 
 def _dialogue(row) -> Dialogue:
