@@ -7,6 +7,17 @@ from sandbox.fake_telegram import ChatMessage
 from tests.test_e2e_callout import BRIEFING, crew, issue, seen
 
 
+async def walk(person, steps: list[tuple[str, str]]) -> None:
+    """Goes through a dialogue: for each (question, answer) waits for the question, then presses
+    the button of that label under it, or sends the answer as text when it has none."""
+    for question, answer in steps:
+        message = await person.wait_for(question)
+        if message.find_button(answer) is not None:
+            await person.press(answer, message=message)
+        else:
+            await person.send(answer)
+
+
 def kept_copy(message: ChatMessage, label: str) -> ChatMessage:
     """The message with one of its buttons as a phone may still show it after an edit (a press
     already on its way when the bot changed the message)."""
@@ -121,15 +132,11 @@ async def test_invisible_input_is_stripped_and_a_name_needs_letters(world) -> No
 
     # The /activate summary with NUL and direction marks reaches nobody with them.
     await leader.send("/activate")
-    await leader.wait_for("New call-out. What has happened?")
-    await leader.press("Fire")
-    await leader.press("Karlstad", message=await leader.wait_for("Where?"))
-    await leader.press("2 ✓", message=await leader.wait_for("How many support persons"))
-    await leader.wait_for("Write a short summary")
-    await leader.send("Brand\x00 i villa\u202e\u200b")
-    await leader.wait_for("Write the briefing")
-    await leader.send("Storgatan\x00 12\ufeff")
-    await leader.press("No location", message=await leader.wait_for("Share the location"))
+    await walk(leader, [("What has happened?", "Fire"), ("Where?", "Karlstad"),
+                        ("How many support persons", "2 ✓"),
+                        ("Write a short summary", "Brand\x00 i villa\u202e\u200b"),
+                        ("Write the briefing", "Storgatan\x00 12\ufeff"),
+                        ("Share the location", "No location")])
     preview = await leader.wait_for("Check the call-out before it is sent:")
     assert "\x00" not in preview.text and "\u202e" not in preview.text
     await leader.press("Send call-out", message=preview)
@@ -200,14 +207,10 @@ async def test_the_leaders_chat_keeps_no_briefing_after_the_close(world) -> None
     leader = await world.add(1, "Lena Ledare", role="leader", area=None, language="sv")
     anna, bo = await crew(world, 2, language="sv")
     await leader.send("/activate")
-    await leader.press("Brand", message=await leader.wait_for("Nytt larm. Vad har hänt?"))
-    await leader.press("Karlstad", message=await leader.wait_for("Var?"))
-    await leader.wait_for("Hur många stödpersoner behövs?")
-    await leader.send("2")
-    await leader.wait_for("Skriv en kort sammanfattning")
-    await leader.send("Villabrand i natt, familj i chock")
-    await leader.wait_for("Skriv genomgången")
-    await leader.send(BRIEFING)
+    await walk(leader, [("Nytt larm. Vad har hänt?", "Brand"), ("Var?", "Karlstad"),
+                        ("Hur många stödpersoner behövs?", "2"),
+                        ("Skriv en kort sammanfattning", "Villabrand i natt, familj i chock"),
+                        ("Skriv genomgången", BRIEFING)])
     await leader.wait_for("Dela platsen")
     await leader.share_location(59.3793, 13.5036)
     preview = await leader.wait_for("Kontrollera larmet")
@@ -238,13 +241,9 @@ async def test_the_leaders_chat_keeps_no_briefing_after_the_close(world) -> None
 async def test_a_cancelled_activate_leaves_no_briefing(world) -> None:
     leader = await world.add(1, "Lena Ledare", role="leader", area=None)
     await leader.send("/activate")
-    await leader.press("Fire", message=await leader.wait_for("What has happened?"))
-    await leader.press("Karlstad", message=await leader.wait_for("Where?"))
-    await leader.press("2 ✓", message=await leader.wait_for("How many"))
-    await leader.wait_for("Write a short summary")
-    await leader.send("Brand i villa")
-    await leader.wait_for("Write the briefing")
-    await leader.send(BRIEFING)
+    await walk(leader, [("What has happened?", "Fire"), ("Where?", "Karlstad"),
+                        ("How many", "2 ✓"), ("Write a short summary", "Brand i villa"),
+                        ("Write the briefing", BRIEFING)])
     await leader.wait_for("Share the location")
     await leader.send("/cancel")
     await leader.wait_for("Cancelled. No call-out was sent.")
@@ -274,3 +273,17 @@ async def test_every_confirmed_request_follows_the_call_out(world) -> None:
     for person in (anna, bo):
         assert requests[person.user_id].text.endswith(
             "The call-out is over. Thank you for your effort!")
+
+
+async def test_pausing_a_confirmed_member_tells_the_leader_the_place_stays(world) -> None:
+    leader = await world.add(1, "Lena Ledare", role="leader", area=None)
+    anna, _ = await crew(world, 2)
+    activation = await issue(world)
+    await anna.press("Yes, I can", message=await anna.wait_for("Can you go?"))
+    await world.settle()
+    anna_id = (await world.member(anna.user_id)).id
+    reply = await reply_to(world, leader, f"/roster pause {anna_id}")
+    assert reply.text.endswith(f"They are still confirmed on {activation.code}: cancel or "
+                               "close that call-out if they should not go.")
+    counts = await world.services.callouts.reads.state_counts(activation.id)
+    assert counts == {"confirmed": 1, "pending": 1}

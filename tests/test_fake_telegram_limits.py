@@ -11,18 +11,12 @@ from telegram.error import BadRequest
 
 from sandbox.fake_telegram import FakeTelegram
 
-TOKEN = "123456:TEST-TOKEN"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN, bot_username="posom_test_bot") as server:
-        yield server
-
 
 @pytest.fixture
 async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as client:
+    """PTB's Bot against the fake (tests/conftest.py) over HTTP."""
+    async with Bot(fake.token, base_url=fake.base_url,
+                   base_file_url=fake.base_file_url) as client:
         yield client
 
 

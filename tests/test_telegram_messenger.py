@@ -13,20 +13,15 @@ from bot.delivery.messenger import MessageGone, Rejected, Unreachable
 from sandbox.fake_telegram import FakeTelegram
 from transports.telegram.messenger import MAX_TEXT, TelegramMessenger, utf16_length
 
-TOKEN = "123456:TEST-TOKEN"
 CHAT = "7"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN, bot_username="posom_test_bot") as server:
-        server.person(7, "Anna", started=True)
-        yield server
-
-
-@pytest.fixture
 async def messenger(fake: FakeTelegram) -> AsyncIterator[TelegramMessenger]:
-    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
+    """The messenger with PTB's Bot against the fake (tests/conftest.py); Anna at chat 7."""
+    fake.person(7, "Anna", started=True)
+    async with Bot(fake.token, base_url=fake.base_url,
+                   base_file_url=fake.base_file_url) as bot:
         yield TelegramMessenger(bot)
 
 
