@@ -340,8 +340,11 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
         print(f"posom: unknown area {args.area!r} (known: {', '.join(settings.area_keys)})",
               file=sys.stderr)
         return EXIT_USAGE
+    from bot.people.enrolment import check_invite_lifetime
+
     try:
-        expires = parse_duration(args.expires) if args.expires else None
+        expires = (check_invite_lifetime(parse_duration(args.expires))
+                   if args.expires is not None else None)
     except ValueError as error:
         print(f"posom: --expires: {error}", file=sys.stderr)
         return EXIT_USAGE

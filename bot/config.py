@@ -11,6 +11,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,6 +21,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -48,6 +50,12 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 LOCALES = ("sv", "en")
+# Telegram calls webhooks only on these ports (https://core.telegram.org/bots/api#setwebhook).
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+# An area or kind key travels in choice ids ("x1:area:KEY", at most 64 bytes in all).
+KEY_PATTERN = r"^[a-z0-9_]{1,32}$"
+# A name people read on a button or in a headline: not empty, not a paragraph.
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
 class ConfigError(Exception):
@@ -81,7 +89,8 @@ class TelegramSettings(_Section):
     # Telegram allows about 30 messages a second in all; we keep a margin for network jitter.
     # 0 turns our pacing off (tests, benchmark).
     max_messages_per_second: float = Field(default=28, ge=0)
-    poll_timeout: int = Field(default=30, ge=0, le=50)
+    # Seconds a long poll waits for updates; 0 would make polling a tight loop.
+    poll_timeout: int = Field(default=30, ge=1, le=50)
     # Seconds to wait for Telegram to answer one call before retrying it (a timed-out send may
     # still have arrived, so not too short).
     request_timeout: float = Field(default=10, gt=0, le=120)
@@ -105,6 +114,14 @@ class TelegramSettings(_Section):
     def _https_webhook(cls, value: str | None) -> str | None:
         if value and not value.startswith("https://"):
             raise ValueError("must start with https:// (Telegram only calls https webhooks)")
+        if value:
+            try:
+                port = urlsplit(value).port or 443
+            except ValueError as error:
+                raise ValueError(f"not a URL: {error}") from None
+            if port not in WEBHOOK_PORTS:
+                raise ValueError("Telegram only calls webhooks on ports 443, 80, 88 or 8443 "
+                                 f"(not {port}); let a reverse proxy forward to webhook_port")
         return value or None
 
     @field_validator("webhook_secret_token")
@@ -210,15 +227,15 @@ class OrganisationSettings(_Section):
 
 
 class Area(_Section):
-    key: str = Field(pattern=r"^[a-z0-9_]+$")
-    name: str
+    key: str = Field(pattern=KEY_PATTERN)
+    name: Label
     neighbours: list[str] = []
 
 
 class IncidentKind(_Section):
-    key: str = Field(pattern=r"^[a-z0-9_]+$")
-    sv: str
-    en: str
+    key: str = Field(pattern=KEY_PATTERN)
+    sv: Label
+    en: Label
 
     def label(self, locale: str) -> str:
         return self.en if locale == "en" else self.sv
@@ -416,6 +433,14 @@ class DebriefSettings(_Section):
 class EnrolmentSettings(_Section):
     invite_expires: Duration = timedelta(days=7)
 
+    @field_validator("invite_expires")
+    @classmethod
+    def _sane_lifetime(cls, value: timedelta) -> timedelta:
+        # The same limit as `posom invite --expires` and /invite (bot.people.enrolment).
+        if not timedelta() < value <= timedelta(days=30):
+            raise ValueError("more than 0 and at most 30 days")
+        return value
+
 
 class StorageSettings(_Section):
     path: Path = Path("data/posom.db")
@@ -435,6 +460,18 @@ class RetentionSettings(_Section):
     sensitive_after: Duration = timedelta(days=30)
     # Area key -> period, for municipalities whose decision differs from sensitive_after.
     per_area: dict[str, Duration] = {}
+    # An unfinished dialogue (an abandoned /activate with its typed briefing, a stranger's
+    # /start) is deleted this long after its last step. At most 47 hours, so that the messages
+    # the leader typed can still be deleted from their chat (Telegram: within 48 hours).
+    drafts_after: Duration = timedelta(days=1)
+
+    @field_validator("drafts_after")
+    @classmethod
+    def _drafts_deletable(cls, value: timedelta) -> timedelta:
+        if not timedelta() < value <= timedelta(hours=47):
+            raise ValueError("more than 0 and at most 47h (typed messages can only be "
+                             "deleted for 48 hours)")
+        return value
 
     def sensitive_after_for(self, area: str) -> timedelta:
         """The retention period of sensitive details for call-outs in this area."""

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
-__all__ = ["format_duration", "parse_duration"]
+__all__ = ["MAX_DURATION", "format_duration", "parse_duration"]
+
+# Far longer than anything the bot needs, yet far inside what a timedelta and a time stored from
+# now can hold (year 9999), so "/away 99999999999d" is refused instead of overflowing; each use
+# has its own, tighter limit (an invite 30 days, /away a year).
+MAX_DURATION = timedelta(days=1_000_000)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -17,6 +23,8 @@ def parse_duration(text: str) -> timedelta:
     if not compact or _PART.sub("", compact):
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 2h, 7d, 4w)")
     seconds = sum(float(number) * _UNITS[unit] for number, unit in _PART.findall(compact))
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"too long: {text!r}")
     return timedelta(seconds=seconds)
 
 

@@ -93,15 +93,19 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
     callouts.on_closed.append(debriefs.on_closed)
     sender.on_unreachable = callouts.mark_unreachable
     privacy = PrivacyService(settings, database, clock, deadlines)
+    privacy.wake_sender = sender.wake
     # Sensitive details are purged a retention period after a call-out ends, either way.
     callouts.on_closed.append(privacy.schedule_purge)
     callouts.on_cancelled.append(privacy.schedule_purge)
+    roster = RosterAdmin(settings, database, members, privacy, clock)
+    # A paused member is not asked, and their open requests are stood down at once.
+    roster.on_paused.append(callouts.stand_down_paused)
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
         activation=ActivationDialogue(settings, dialogues, callouts, clock), debriefs=debriefs,
         sender=sender, deadlines=deadlines, privacy=privacy,
-        roster=RosterAdmin(settings, database, members, privacy, clock),
+        roster=roster,
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
         router=router,
         storage=StorageWatch(settings, database, members, router, clock, deadlines.timers),

@@ -99,7 +99,12 @@ class AdminHandlers:
             change = await admin.resume(caller.member, member_id)
         else:
             change = await admin.set_role(caller.member, member_id, verb)
-        reply = Reply.text(self._change_text(change.outcome, change.member, member_id, t))
+        text = self._change_text(change.outcome, change.member, member_id, t)
+        if change.confirmed_on:
+            text += "\n" + t.gettext("They are still confirmed on {codes}: cancel or close that "
+                                     "call-out if they should not go.").format(
+                codes=", ".join(change.confirmed_on))
+        reply = Reply.text(text)
         if change.outcome == "done" and verb in ("leader", "volunteer"):
             reply.profile_changed = change.member
         return reply

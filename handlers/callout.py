@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.callout.dialogue import DialogueReply
 from bot.callout.render import status_detail, status_overview
 from bot.choices import ActivateChoice, Answer, HoldAction, MissionAction, StatusAction
 from bot.delivery.messages import Choice, OutgoingMessage
@@ -36,29 +37,43 @@ class CalloutHandlers:
 
     # -- /activate -----------------------------------------------------------------------------
 
+    def _dialogue(self, caller: Caller, reply: DialogueReply) -> Reply:
+        """The dialogue's answer: used-up choices taken off, and the question's id noted."""
+        activation = self.services.activation
+        step = reply.step
+
+        async def asked(message_ids: list[str | None]) -> None:
+            if step is not None:
+                await activation.asked(caller.address, step, message_ids)
+
+        return Reply(list(reply.messages), retire=reply.retire, sent=asked)
+
     async def activate(self, caller: Caller, command: Command) -> Reply:
         """/activate: starts the leader's call-out dialogue."""
         reply = await self.services.activation.begin(caller.member, caller.address)
-        return Reply(reply.messages)
+        return self._dialogue(caller, reply)
 
-    async def activate_choice(self, caller: Caller, choice: ActivateChoice) -> Reply:
-        """A choice inside the /activate dialogue."""
-        reply = await self.services.activation.choose(caller.member, caller.address, choice)
-        return Reply.pressed(None, *reply.messages)
+    async def activate_choice(self, caller: Caller, choice: ActivateChoice,
+                              pressed: str | None = None) -> Reply:
+        """A choice inside the /activate dialogue (`pressed`: the message it was under)."""
+        reply = await self.services.activation.choose(caller.member, caller.address, choice,
+                                                      pressed)
+        return self._dialogue(caller, reply)
 
     async def dialogue_text(self, caller: Caller, text: Text) -> Reply | None:
         """Typed text inside /activate; None if the leader has no such dialogue open."""
         if not caller.is_leader or not await self.services.activation.is_active(caller.address):
             return None
-        reply = await self.services.activation.text(caller.member, caller.address, text.text)
-        return Reply(reply.messages)
+        reply = await self.services.activation.text(caller.member, caller.address, text.text,
+                                                    text.message_id)
+        return self._dialogue(caller, reply)
 
     async def location(self, caller: Caller, shared: SharedLocation) -> Reply:
         """A shared location or place: the location step of /activate."""
         reply = await self.services.activation.location(
             caller.member, caller.address, shared.latitude, shared.longitude, shared.title,
-            shared.address)
-        return Reply(reply.messages)
+            shared.address, shared.message_id)
+        return self._dialogue(caller, reply)
 
     # -- answers and mission choices -----------------------------------------------------------
 
@@ -121,12 +136,18 @@ class CalloutHandlers:
     async def _volunteer_status(self, caller: Caller) -> OutgoingMessage:
         member, t = caller.member, caller.t
         now = self.services.clock()
-        if member.away_until and member.away_until > now:
+        assignments = await self.services.callouts.reads.assignments(member.id)
+        going = any(request.state == "confirmed" for request, _ in assignments)
+        if member.status == "paused":
+            lines = [t.gettext("You are paused: you are not asked until a leader resumes you.")]
+        elif member.away_until and member.away_until > now:
             lines = [t.gettext("You are away until {time}. /back makes you available.").format(
                 time=t.datetime(member.away_until))]
+        elif going:
+            lines = [t.gettext("You are confirmed on a call-out, so you are not asked for "
+                               "others until it ends.")]
         else:
             lines = [t.gettext("You are available. /away 3d marks you away.")]
-        assignments = await self.services.callouts.reads.assignments(member.id)
         for request, activation in assignments:
             state = (t.gettext("you are confirmed") if request.state == "confirmed"
                      else t.gettext("you are a reserve"))
@@ -181,7 +202,7 @@ class CalloutHandlers:
         if not command.args:
             if await activation_dialogue.is_active(caller.address):
                 reply = await activation_dialogue.abort(caller.member, caller.address)
-                return Reply(reply.messages)
+                return self._dialogue(caller, reply)
             return Reply.text(caller.t.gettext("Usage: /cancel CODE"))
         activation = await activation_named(self.services, caller, command.args)
         if isinstance(activation, Reply):

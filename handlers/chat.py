@@ -7,6 +7,7 @@ who may use each command comes from handlers.commands, the same table the menus 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -27,6 +28,7 @@ from handlers.events import (
     SharedContact,
     SharedLocation,
     Text,
+    cleaned,
 )
 from handlers.guard import Access, Caller, Guard
 from handlers.reply import Reply
@@ -71,6 +73,7 @@ class ChatHandlers:
 
     async def handle(self, event: ChatEvent) -> Reply:
         """Answers one event; raises only for faults on our side (see `failure`)."""
+        event = cleaned(event)
         if isinstance(event, Press):
             return await self._press_or_keep(event)
         try:
@@ -175,7 +178,10 @@ class ChatHandlers:
             case choices.StatusAction():
                 handler, access = self.callout.status_action, "leader"
             case choices.ActivateChoice():
-                handler, access = self.callout.activate_choice, "leader"
+                # The dialogue takes the choices off the message pressed, so it needs its id.
+                handler = functools.partial(self.callout.activate_choice,
+                                            pressed=press.message_id)
+                access = "leader"
             case choices.RemoveConfirm():
                 handler, access = self.admin.remove_confirm, "leader"
             case _:

@@ -8,7 +8,13 @@ from bot.callout.render import area_name
 from bot.choices import EnrolChoice, LanguageChoice
 from bot.delivery.messages import Choice, OutgoingMessage
 from bot.durations import parse_duration
-from bot.people.enrolment import GENDER_LABELS, ROLE_LABELS, EnrolmentResult
+from bot.people.enrolment import (
+    GENDER_LABELS,
+    MAX_INVITE_LIFETIME,
+    ROLE_LABELS,
+    EnrolmentResult,
+    check_invite_lifetime,
+)
 from bot.people.persons import translator_for
 from bot.services import Services
 from handlers.commands import help_text
@@ -76,6 +82,12 @@ class EnrolmentHandlers:
                 expires = parse_duration(arg)
             except ValueError:
                 return Reply.text(usage)
+            try:
+                check_invite_lifetime(expires)
+            except ValueError:
+                return Reply.text(t.gettext(
+                    "An invitation can be valid for at most {days} days, and not for 0. "
+                    "Example: /invite volunteer 7d").format(days=MAX_INVITE_LIFETIME.days))
         issued = await self.services.enrolment.issue_invite(
             INVITE_ROLES[args[0]], area, f"member:{caller.member.id}", expires)
         lines = [t.gettext("Invitation for a {role}{area}, valid until {time}:").format(

@@ -6,12 +6,13 @@ with the sender as a `Person` at an address; nothing here knows which transport 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.people.persons import Person
+from bot.typed import clean_line, clean_text
 
 __all__ = ["ChatEvent", "Command", "Press", "Reachability", "SharedContact", "SharedLocation",
-           "Text"]
+           "Text", "cleaned"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,12 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class Press:
-    """A choice pressed under a message (or picked by its number): its packed id."""
+    """A choice pressed under a message (or picked by its number): its packed id, and the
+    transport's id of the message it was under, when the transport knows it."""
 
     sender: Person
     choice: str
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +46,14 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class SharedLocation:
-    """A location pin, or a named place with an address."""
+    """A location pin, or a named place with an address; `message_id` as for Text."""
 
     sender: Person
     latitude: float
     longitude: float
     title: str | None = None
     address: str | None = None
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +74,22 @@ class Reachability:
 
 
 ChatEvent = Command | Press | Text | SharedLocation | SharedContact | Reachability
+
+
+def cleaned(event: ChatEvent) -> ChatEvent:
+    """The event with everything the person typed (and the name their app shows) cleaned of
+    control characters and invisible marks (bot.typed), before any handler reads it."""
+    sender = replace(event.sender, display_name=clean_line(event.sender.display_name))
+    match event:
+        case Command():
+            args = tuple(arg for arg in map(clean_line, event.args) if arg)
+            return replace(event, sender=sender, args=args)
+        case Text():
+            return replace(event, sender=sender, text=clean_text(event.text))
+        case SharedLocation():
+            return replace(event, sender=sender,
+                           title=clean_line(event.title or "") or None,
+                           address=clean_line(event.address or "") or None)
+        case SharedContact():
+            return replace(event, sender=sender, phone=clean_line(event.phone))
+    return replace(event, sender=sender)

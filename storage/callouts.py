@@ -46,20 +46,52 @@ _AVAILABLE = """m.role = 'volunteer' AND m.status = 'active' AND m.address_id IS
   AND (m.away_until IS NULL OR m.away_until <= :now)"""
 
 
+EXERCISE_MARK = "Ö"  # övning: exercise codes read 2026-Ö01, 2026-Ö02, …
+
+
+def typed_code(text: str) -> str:
+    """A code as a person may type it ("2026-ö01", "2026-o01") in the form it is stored."""
+    code = text.strip().upper()
+    year, dash, rest = code.partition("-")
+    if dash and rest[:1] == "O":
+        code = f"{year}-{EXERCISE_MARK}{rest[1:]}"
+    return code
+
+
+async def _next_code(connection: Connection, year: int, exercise: bool) -> str:
+    """The next code of the year: real call-outs 2026-001, 2026-002, … and exercises their own
+    2026-Ö01, … so that an exercise never makes the real numbers skip."""
+    if exercise:
+        row = await fetch_one(
+            connection, "SELECT coalesce(max(CAST(substr(code, 7) AS INTEGER)), 0) + 1"
+                        " FROM activations WHERE year = ? AND substr(code, 6, 1) = ?",
+            (year, EXERCISE_MARK))
+        return f"{year}-{EXERCISE_MARK}{row[0]:02d}"
+    # Real numbers continue after the highest plain number (older databases gave exercises
+    # numbers of the same sequence, and those codes stay taken).
+    row = await fetch_one(
+        connection, "SELECT coalesce(max(CAST(substr(code, 6) AS INTEGER)), 0) + 1"
+                    " FROM activations WHERE year = ? AND substr(code, 6, 1) != ?",
+        (year, EXERCISE_MARK))
+    return f"{year}-{row[0]:03d}"
+
+
 async def insert_activation(connection: Connection, new: NewActivation, *, year: int,
                             created_by: int | None, requested_by: str | None,
                             now: datetime) -> Activation:
-    """Creates an open activation with the next code of the year (2026-001, 2026-002, …)."""
+    """Creates an open activation with the next code of the year (2026-001, 2026-002, …;
+    exercises 2026-Ö01, …); `seq` keeps every activation of the year in order."""
     row = await fetch_one(connection, "SELECT coalesce(max(seq), 0) + 1 FROM activations"
                                       " WHERE year = ?", (year,))
     seq = row[0]
+    code = await _next_code(connection, year, new.exercise)
     created = await fetch_one(
         connection,
         "INSERT INTO activations (code, year, seq, kind, area, needed, summary, briefing,"
         " location_lat, location_lon, location_title, location_address, exercise, state,"
         " created_by, requested_by, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING *",
-        (f"{year}-{seq:03d}", year, seq, new.kind, new.area, new.needed, new.summary,
+        (code, year, seq, new.kind, new.area, new.needed, new.summary,
          new.briefing, new.location_lat, new.location_lon, new.location_title,
          new.location_address, int(new.exercise), created_by, requested_by, to_db(now)),
     )
@@ -196,6 +228,29 @@ def _request_from_join(row: Any) -> Request:
     })
 
 
+async def open_requests_of(connection: Connection,
+                           member_id: int) -> list[tuple[Request, Activation]]:
+    """The member's requests on running activations that do not hold a confirmed place:
+    not answered yet, holding the last place, or reserve."""
+    rows = await fetch_all(
+        connection,
+        "SELECT r.id FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
+        " WHERE r.member_id = ? AND r.state IN ('pending', 'tentative', 'reserve')"
+        " AND a.state IN ('open', 'staffed') ORDER BY r.id", (member_id,))
+    found = [await request_with_context(connection, row[0]) for row in rows]
+    return [(request, activation) for request, activation, _ in filter(None, found)]
+
+
+async def confirmed_on(connection: Connection, member_id: int) -> list[str]:
+    """The codes of running activations the member is confirmed on."""
+    rows = await fetch_all(
+        connection,
+        "SELECT a.code FROM requests AS r JOIN activations AS a ON a.id = r.activation_id"
+        " WHERE r.member_id = ? AND r.state = 'confirmed' AND a.state IN ('open', 'staffed')"
+        " ORDER BY a.id", (member_id,))
+    return [row[0] for row in rows]
+
+
 async def set_activation_state(connection: Connection, activation_id: int, state: str,
                                now: datetime, *, by: str | None = None) -> None:
     """Moves an activation to a new state and stamps the time of it."""
@@ -254,8 +309,8 @@ class CalloutReads:
         self.db = database
 
     async def by_code(self, code: str) -> Activation | None:
-        """The activation with this code."""
-        return await activation_by_code(self.db.connection, code)
+        """The activation with this code (as typed: "2026-ö01" finds 2026-Ö01)."""
+        return await activation_by_code(self.db.reader, typed_code(code))
 
     async def by_id(self, activation_id: int) -> Activation | None:
         """The activation with this id."""
@@ -270,15 +325,15 @@ class CalloutReads:
 
     async def state_counts(self, activation_id: int) -> dict[str, int]:
         """How many requests of the activation are in each state."""
-        return await state_counts(self.db.connection, activation_id)
+        return await state_counts(self.db.reader, activation_id)
 
     async def unreachable_count(self, activation_id: int) -> int:
         """How many people asked on this activation could not be reached."""
-        return await unreachable_asked(self.db.connection, activation_id)
+        return await unreachable_asked(self.db.reader, activation_id)
 
     async def requests_with_members(self, activation_id: int) -> list[tuple[Request, Member]]:
         """Every request of the activation with its volunteer."""
-        return await requests_with_members(self.db.connection, activation_id)
+        return await requests_with_members(self.db.reader, activation_id)
 
     async def assignments(self, member_id: int) -> list[tuple[Request, Activation]]:
         """The member's confirmed, held or reserve places on running activations."""
@@ -290,7 +345,7 @@ class CalloutReads:
             (member_id,))
         result = []
         for row in rows:
-            found = await request_with_context(self.db.connection, row["request_id"])
+            found = await request_with_context(self.db.reader, row["request_id"])
             if found:
                 result.append((found[0], found[1]))
         return result

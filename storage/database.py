@@ -1,9 +1,12 @@
 """The SQLite connection: WAL, foreign keys, busy timeout, migrations, one writer at a time.
 
-One aiosqlite connection is shared by every task. SQLite allows one write transaction at a time and
-aiosqlite cannot nest them, so every write goes through `transaction()`, which holds an asyncio lock
-for the whole BEGIN IMMEDIATE … COMMIT. That lock is what makes "check the count, then confirm" one
-atomic step: ten simultaneous Yes presses are decided one after another.
+One aiosqlite connection is shared by every writing task. SQLite allows one write transaction at a
+time and aiosqlite cannot nest them, so every write goes through `transaction()`, which holds an
+asyncio lock for the whole BEGIN IMMEDIATE … COMMIT. That lock is what makes "check the count, then
+confirm" one atomic step: ten simultaneous Yes presses are decided one after another.
+
+Reads outside a transaction (`fetch_one`, `fetch_all`, `reader`) have a second, read-only
+connection: with WAL it sees the last commit, never the rows of a transaction still in progress.
 
 When the file refuses a write, the error is named (`StorageFault`: full, I/O error, locked past
 the busy timeout), the transaction is rolled back explicitly, and every fault listener hears of
@@ -99,6 +102,8 @@ class Database:
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self.connection = connection
         self.path = path
+        # Until open() adds its own (an in-memory database has no second connection).
+        self.reader = connection
         self._write_lock = asyncio.Lock()
         self.busy_timeout = 5.0
         # Told after every write transaction: the fault that ended it, or None when it committed.
@@ -124,13 +129,17 @@ class Database:
             database = cls(connection, path)
             database.busy_timeout = busy_timeout
             await database._migrate()
+            if str(path) != ":memory:":
+                database.reader = await _read_only(path)
         except BaseException:
             await connection.close()
             raise
         return database
 
     async def close(self) -> None:
-        """Closes the connection."""
+        """Closes the connections."""
+        if self.reader is not self.connection:
+            await self.reader.close()
         await self.connection.close()
 
     async def schema_version(self) -> int:
@@ -253,14 +262,27 @@ class Database:
         return busy == 0
 
     async def fetch_all(self, sql: str, parameters: tuple | dict = ()) -> list[aiosqlite.Row]:
-        """Runs a read query outside any write transaction."""
-        async with self.connection.execute(sql, parameters) as cursor:
+        """Runs a read query on the last commit (the read connection)."""
+        async with self.reader.execute(sql, parameters) as cursor:
             return list(await cursor.fetchall())
 
     async def fetch_one(self, sql: str, parameters: tuple | dict = ()) -> aiosqlite.Row | None:
-        """Runs a read query and returns its first row, if any."""
-        async with self.connection.execute(sql, parameters) as cursor:
+        """Runs a read query on the last commit and returns its first row, if any."""
+        async with self.reader.execute(sql, parameters) as cursor:
             return await cursor.fetchone()
+
+
+async def _read_only(path: Path) -> aiosqlite.Connection:
+    """The connection reads go through: it may not write, and waits out a checkpoint."""
+    reader = await aiosqlite.connect(path, isolation_level=None)
+    reader.row_factory = aiosqlite.Row
+    try:
+        await reader.execute("PRAGMA query_only=ON")
+        await reader.execute("PRAGMA busy_timeout=5000")
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
 
 
 def _split_statements(script: str) -> list[str]:

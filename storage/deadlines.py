@@ -102,5 +102,6 @@ class DeadlineStore:
             " AND (SELECT count(*) FROM requests AS r WHERE r.activation_id = a.id"
             "      AND r.state = 'confirmed') < a.needed"
             " AND NOT EXISTS (SELECT 1 FROM deadlines AS d WHERE d.activation_id = a.id"
-            "      AND d.state = 'pending')")
+            # Renewing the location pins (bot.callout.pins) moves nobody towards staffing.
+            "      AND d.state = 'pending' AND d.kind != 'pin_renewal')")
         return [row["id"] for row in rows]

@@ -217,12 +217,12 @@ class DebriefReads:
         result = []
         for row in rows:
             debrief = Debrief.from_row(row)
-            result.append((debrief, await answers_of(self.db.connection, debrief.id)))
+            result.append((debrief, await answers_of(self.db.reader, debrief.id)))
         return result
 
     async def figures(self, activation_id: int) -> Figures:
         """The activation's figures (asked, answered, how fast)."""
-        return await activation_figures(self.db.connection, activation_id)
+        return await activation_figures(self.db.reader, activation_id)
 
     async def closed_in_year(self, year: int) -> list[tuple[Activation, int, int]]:
         """The year's closed activations with how many debriefs exist and how many are done."""

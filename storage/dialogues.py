@@ -11,7 +11,7 @@ from storage.clock import from_db, to_db
 from storage.database import Database
 from storage.models import Address
 
-__all__ = ["Dialogue", "DialogueStore"]
+__all__ = ["Dialogue", "DialogueStore", "purge_dialogues"]
 
 
 @dataclass(slots=True)
@@ -46,6 +46,13 @@ class DialogueStore:
                  json.dumps(dialogue.data, ensure_ascii=False), to_db(now)),
             )
 
+    async def note(self, address: Address, kind: str, step: str, key: str, value: str) -> None:
+        """Sets one value in the dialogue's data, if it is still of this kind at this step."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE dialogues SET data = json_set(data, '$.' || ?, ?) WHERE address = ?"
+                " AND kind = ? AND step = ?", (key, value, str(address), kind, step))
+
     async def take(self, address: Address, kind: str, step: str) -> Dialogue | None:
         """Ends the dialogue and returns it, if it is at this step; only one caller can win."""
         async with self.db.transaction() as connection:
@@ -59,6 +66,14 @@ class DialogueStore:
         """Forgets the dialogue of whoever writes from this address."""
         async with self.db.transaction() as connection:
             await connection.execute("DELETE FROM dialogues WHERE address = ?", (str(address),))
+
+
+async def purge_dialogues(connection, before: datetime) -> list[Dialogue]:
+    """Deletes, inside the caller's transaction, every dialogue not touched since `before`
+    (an abandoned /activate with its typed briefing, a stranger's /start); returns them."""
+    cursor = await connection.execute(
+        "DELETE FROM dialogues WHERE updated_at < ? RETURNING *", (to_db(before),))
+    return [_dialogue(row) for row in await cursor.fetchall()]
 
 
 def _dialogue(row) -> Dialogue:

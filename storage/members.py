@@ -99,7 +99,7 @@ class MemberStore:
 
     async def leaders(self) -> list[Member]:
         """Returns the active leaders who can be reached on some transport."""
-        async with self.db.connection.execute(_LEADERS) as cursor:
+        async with self.db.reader.execute(_LEADERS) as cursor:
             return [Member.from_row(row) for row in await cursor.fetchall()]
 
     async def add(self, member: NewMember, *, source: str, actor: str, now: datetime) -> Member:

@@ -23,6 +23,8 @@ __all__ = [
     "OutboxRow",
     "OutboxStore",
     "enqueue",
+    "record_sent",
+    "sent_message",
     "sent_message_id",
     "supersede",
 ]
@@ -76,6 +78,28 @@ async def sent_message_id(connection: aiosqlite.Connection, ref: str) -> str | N
     ) as cursor:
         row = await cursor.fetchone()
     return row[0] if row else None
+
+
+async def record_sent(connection: aiosqlite.Connection, *, address: Address, ref: str,
+                      message_id: str, now: datetime) -> None:
+    """Records a message delivered outside the outbox (a direct reply, e.g. the /activate
+    preview) under a ref, so that later edits through the outbox can find it. Its text is not
+    kept."""
+    await connection.execute(
+        "INSERT INTO outbox (lane, position, address, op, payload, ref, state, message_id,"
+        " created_at, sent_at) VALUES (?, 0, ?, 'send', '{}', ?, 'sent', ?, ?, ?)",
+        (BRIEFING_LANE, str(address), ref, message_id, to_db(now), to_db(now)))
+
+
+async def sent_message(connection: aiosqlite.Connection,
+                       ref: str) -> tuple[Address, str] | None:
+    """Where the newest delivered message with this ref went, and its id."""
+    async with connection.execute(
+        "SELECT address, message_id FROM outbox WHERE ref = ? AND state = 'sent'"
+        " AND message_id IS NOT NULL AND address != '' ORDER BY id DESC LIMIT 1", (ref,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return (Address.parse(row[0]), row[1]) if row else None
 
 
 _CLAIM = """
@@ -163,6 +187,23 @@ class OutboxStore:
                 " WHERE id = ?",
                 (message_id, to_db(now), row_id),
             )
+
+    async def defer(self, address: Address, payloads: list[str], *, not_before: datetime,
+                    now: datetime) -> None:
+        """Adds messages (in this order) to send in the urgent lane from `not_before` on."""
+        async with self.db.transaction() as connection:
+            for payload in payloads:
+                await connection.execute(
+                    "INSERT INTO outbox (lane, position, address, op, payload, not_before,"
+                    " created_at) VALUES (?, 0, ?, 'send', ?, ?, ?)",
+                    (BRIEFING_LANE, str(address), payload, to_db(not_before), to_db(now)))
+
+    async def retarget(self, ref: str, old_id: str, new_id: str) -> None:
+        """Records a delivered message's new id (an edit changed the parts it was sent in)."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE outbox SET message_id = ? WHERE ref = ? AND state = 'sent'"
+                " AND message_id = ?", (new_id, ref, old_id))
 
     async def mark_done(self, row_id: int, state: str, error: str | None = None) -> None:
         """Ends a message as 'failed' or 'skipped', with the reason."""

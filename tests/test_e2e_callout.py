@@ -335,7 +335,8 @@ async def test_status_away_and_back(world) -> None:
     await anna.wait_for("you are available again")
     assert await (await bo.press("Yes, I can")).answer() == "Thank you! You are confirmed."
     await bo.send("/status")
-    mine = await bo.wait_for("You are available.")
+    # Confirmed on a call-out is not "available" (issue 13).
+    mine = await bo.wait_for("You are confirmed on a call-out, so you are not asked for others")
     assert f"Call-out {activation.code}: Fire, Karlstad – you are confirmed" in mine.text
     await leader.send("/status")
     overview = await leader.wait_for(lambda m: activation.code in (m.text or "")

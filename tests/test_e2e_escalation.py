@@ -42,8 +42,10 @@ async def test_ladder_reminds_widens_and_alerts_then_stops(fake, tmp_path) -> No
         assert first.deleted
         # 2 s: the neighbours (Kil) are asked; 3 s: everyone (Hammarö).
         await kim.wait_for(f"Call-out {activation.code}", timeout=5)
-        await leader.wait_for("Now also asking Karlstad, Kil: 1 more.", timeout=5)
+        # The notice names the areas newly asked, not the call-out's own (issue 13).
+        await leader.wait_for("Now also asking Kil: 1 more.", timeout=5)
         await hugo.wait_for(f"Call-out {activation.code}", timeout=5)
+        await leader.wait_for("Now also asking Hammarö: 1 more.", timeout=5)
         # 4 s: EJ BEMANNAT to the leaders, with what is missing and a way to widen.
         alert = await leader.wait_for("NOT STAFFED", timeout=6)
         assert "has 0/2" in alert.text and "Waiting for an answer: 3" in alert.text

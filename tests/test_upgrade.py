@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from storage.database import Database
 from tests.e2e import running_world
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "main-91e9847.db"
@@ -33,6 +34,12 @@ async def test_a_database_from_before_the_boundary_is_migrated_and_runs_a_call_o
               for name, user_id in LINKED.items()}
     eva = fake.person(2005, "Eva", language_code="sv", phone_number="+46705550015")
 
+    # The migration alone keys the open dialogues by address.
+    migrated = await Database.open(database)
+    await migrated.close()
+    assert {row["address"] for row in _rows(database, "SELECT address FROM dialogues")} == {
+        "telegram:1002", "telegram:3001"}
+
     async with running_world(fake, tmp_path, storage={"path": database}) as world:
         # Every member main had linked is linked at the same Telegram id, nobody else is.
         addresses = {row["name"]: row for row in _rows(database, (
@@ -45,8 +52,8 @@ async def test_a_database_from_before_the_boundary_is_migrated_and_runs_a_call_o
         assert addresses["Olle Ledare"]["reported_locale"] == "en"
         columns = {row["name"] for row in _rows(database, "PRAGMA table_info(members)")}
         assert not columns & {"telegram_id", "telegram_locale", "unreachable", "linked_at"}
-        assert {row["address"] for row in _rows(database, "SELECT address FROM dialogues")} == {
-            "telegram:1002", "telegram:3001"}
+        # Left unfinished long ago, they are stale drafts: purged at start (issue 13).
+        assert _rows(database, "SELECT address FROM dialogues") == []
         assert _rows(database, "PRAGMA foreign_key_check") == []
 
         # The roster entry main had not linked yet connects by sharing her number.

@@ -2,6 +2,11 @@
 briefing → location → preview with [Skicka larm] / [Avbryt]. Kept in the database step by step
 (storage.dialogues), so a restart in the middle does not lose what the leader has typed. Once
 [Övning] is chosen, every question, the preview and the call-out itself say "ÖVNING" first.
+
+The leader's chat does not keep the briefing: each question's choices are taken off once it is
+answered, the messages the leader typed (summary, briefing, address, location) are deleted when
+the call-out is sent or the dialogue is cancelled, and the preview, which keeps everything while
+the call-out runs, is edited down to its code and kind when it ends (Outbound.end_preview).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from bot.callout.draft import (
     check_text,
 )
 from bot.callout.render import area_name, exercise_mark
-from bot.callout.service import CalloutService, Issued
+from bot.callout.service import CalloutService, DraftTrail, Issued
 from bot.choices import ActivateChoice
 from bot.config import Settings
 from bot.delivery.messages import Choice, OutgoingMessage
@@ -39,8 +44,25 @@ EXERCISE_ON, EXERCISE_OFF = "ex-on", "ex-off"
 
 @dataclass(frozen=True, slots=True)
 class DialogueReply:
+    """What the leader is shown; `retire` names earlier messages whose choices are used up, and
+    `step` is the step the last message asks about (see ActivationDialogue.asked)."""
+
     messages: list[OutgoingMessage]
     issued: Issued | None = None
+    retire: tuple[str, ...] = ()
+    step: str | None = None
+
+
+def _retired(dialogue: Dialogue, pressed: str | None = None) -> tuple[str, ...]:
+    """The question just answered (and the message pressed), whose choices are now used up."""
+    question = dialogue.data.pop("question", None)
+    return tuple(dict.fromkeys(ident for ident in (question, pressed) if ident))
+
+
+def _typed(dialogue: Dialogue, message_id: int | None) -> None:
+    """Remembers a message the leader typed in the dialogue, to delete it later."""
+    if message_id is not None:
+        dialogue.data.setdefault("typed", []).append(str(message_id))
 
 
 class ActivationDialogue:
@@ -55,58 +77,83 @@ class ActivationDialogue:
 
     async def begin(self, leader: Member, chat: Address) -> DialogueReply:
         """Starts (or restarts) the dialogue at the first question, in the chat it was asked in."""
+        previous = await self.dialogues.get(chat)
+        if previous is not None and previous.kind == KIND:
+            # Restarted: what was typed for the abandoned one goes.
+            await self.callouts.forget_draft(chat, previous.data.get("typed", ()))
         dialogue = Dialogue(chat, KIND, "kind", {})
         await self.dialogues.save(dialogue, self.clock())
-        return DialogueReply([self._question(dialogue, translator_for(self.settings, leader))])
+        retire = _retired(previous) if previous is not None and previous.kind == KIND else ()
+        return DialogueReply([self._question(dialogue, translator_for(self.settings, leader))],
+                             retire=retire, step="kind")
+
+    async def asked(self, chat: Address, step: str, message_ids: list[str | None]) -> None:
+        """The transport sent the question of `step` as these messages: remember the last, so
+        that its choices are taken off once it is answered (unless already answered)."""
+        if message_ids and message_ids[-1] is not None:
+            await self.dialogues.note(chat, KIND, step, "question", message_ids[-1])
 
     async def is_active(self, chat: Address) -> bool:
         """True while an /activate dialogue is open in this chat."""
         dialogue = await self.dialogues.get(chat)
         return dialogue is not None and dialogue.kind == KIND
 
-    async def abort(self, leader: Member, chat: Address) -> DialogueReply:
-        """Drops the dialogue; nothing was sent."""
+    async def abort(self, leader: Member, chat: Address,
+                    pressed: str | None = None) -> DialogueReply:
+        """Drops the dialogue; nothing was sent, and what the leader typed is deleted."""
+        dialogue = await self.dialogues.get(chat)
         await self.dialogues.end(chat)
+        retire: tuple[str, ...] = ()
+        if dialogue is not None and dialogue.kind == KIND:
+            retire = _retired(dialogue, pressed)
+            await self.callouts.forget_draft(chat, dialogue.data.get("typed", ()))
         t = translator_for(self.settings, leader)
         return DialogueReply([OutgoingMessage(t.gettext("Cancelled. No call-out was sent."),
-                                              clear_suggestions=True)])
+                                              clear_suggestions=True)], retire=retire)
 
-    async def choose(self, leader: Member, chat: Address, choice: ActivateChoice) -> DialogueReply:
-        """Takes a choice pressed in the dialogue."""
+    async def choose(self, leader: Member, chat: Address, choice: ActivateChoice,
+                     pressed: str | None = None) -> DialogueReply:
+        """Takes a choice pressed in the dialogue (`pressed`: the message it was under)."""
         t = translator_for(self.settings, leader)
         dialogue = await self.dialogues.get(chat)
         if choice.value == "abort" and dialogue is not None and dialogue.kind == KIND:
-            return await self.abort(leader, chat)
+            return await self.abort(leader, chat, pressed)
         if dialogue is None or dialogue.kind != KIND or dialogue.step != choice.step:
             return DialogueReply([OutgoingMessage(t.gettext(
-                "That button belongs to an earlier step. Please answer the latest question."))])
+                "That button belongs to an earlier step. Please answer the latest question."))],
+                retire=(pressed,) if pressed else ())
+        if choice.step == "preview" and choice.value == "send":
+            return await self._send(leader, dialogue, t, pressed)
         data = dialogue.data
+        # Whatever the press does, the question it answered has done its work: a new one comes.
+        retire = _retired(dialogue, pressed)
         if choice.step == "kind" and choice.value in (EXERCISE_ON, EXERCISE_OFF):
             data["exercise"] = choice.value == EXERCISE_ON
-            return await self._next(leader, dialogue, t)
+            return await self._next(leader, dialogue, t, retire)
         if choice.step == "kind" and self.settings.callout.kind(choice.value):
             data["kind"] = choice.value
-            return await self._next(leader, dialogue, t)
+            return await self._next(leader, dialogue, t, retire)
         if choice.step == "area" and self.settings.area(choice.value):
             data["area"] = choice.value
-            return await self._next(leader, dialogue, t)
+            return await self._next(leader, dialogue, t, retire)
         if choice.step == "needed" and choice.value.isdecimal() and len(choice.value) <= 2 \
                 and 1 <= int(choice.value) <= MAX_NEEDED:
             data["needed"] = int(choice.value)
-            return await self._next(leader, dialogue, t)
+            return await self._next(leader, dialogue, t, retire)
         if choice.step == "location" and choice.value == "skip":
             data["location_done"] = True
-            return await self._next(leader, dialogue, t)
-        if choice.step == "preview" and choice.value == "send":
-            return await self._send(leader, dialogue, t)
-        return DialogueReply([self._question(dialogue, t)])
+            return await self._next(leader, dialogue, t, retire)
+        return DialogueReply([self._question(dialogue, t)], retire=retire, step=dialogue.step)
 
-    async def text(self, leader: Member, chat: Address, text: str) -> DialogueReply:
-        """Takes a typed answer (number, summary, briefing, or an address)."""
+    async def text(self, leader: Member, chat: Address, text: str,
+                   message_id: int | None = None) -> DialogueReply:
+        """Takes a typed answer (number, summary, briefing, or an address); `message_id` is the
+        typed message's id in the chat, so it can be deleted once the call-out is sent."""
         t = translator_for(self.settings, leader)
         dialogue = await self.dialogues.get(chat)
         if dialogue is None or dialogue.kind != KIND:
             raise LookupError("no /activate dialogue")
+        _typed(dialogue, message_id)
         data, value = dialogue.data, text.strip()
         try:
             if dialogue.step == "needed":
@@ -118,29 +165,37 @@ class ActivationDialogue:
             elif dialogue.step == "briefing":
                 data["briefing"] = check_text("briefing", value, MAX_BRIEFING)
             elif dialogue.step == "location":
-                data["address"] = value[:MAX_PLACE]
+                data["address"] = check_text("location_address", value, MAX_PLACE)
                 data["location_done"] = True
             else:
+                await self.dialogues.save(dialogue, self.clock())
                 return DialogueReply([OutgoingMessage(t.gettext(
-                    "Please use the buttons to answer.")), self._question(dialogue, t)])
+                    "Please use the buttons to answer.")), self._question(dialogue, t)],
+                    retire=_retired(dialogue), step=dialogue.step)
         except DraftRefused as refused:
+            # Kept: a refused briefing is as sensitive as an accepted one, and is deleted too.
+            await self.dialogues.save(dialogue, self.clock())
             return DialogueReply(self._refusal(refused.field, dialogue, t))
-        return await self._next(leader, dialogue, t)
+        return await self._next(leader, dialogue, t, _retired(dialogue))
 
     async def location(self, leader: Member, chat: Address, latitude: float, longitude: float,
-                       title: str | None = None, address: str | None = None) -> DialogueReply:
+                       title: str | None = None, address: str | None = None,
+                       message_id: int | None = None) -> DialogueReply:
         """Takes a shared location pin or venue at the location step."""
         t = translator_for(self.settings, leader)
         dialogue = await self.dialogues.get(chat)
         if dialogue is None or dialogue.kind != KIND or dialogue.step != "location":
             return DialogueReply([OutgoingMessage(t.gettext(
                 "A location is only needed at the location step of /activate."))])
+        _typed(dialogue, message_id)
+        retire = _retired(dialogue)
         dialogue.data.update(lat=latitude, lon=longitude, location_done=True)
+        # A shared place comes from the map app's own directory: shortened, never refused.
         if title:
-            dialogue.data["title"] = title
+            dialogue.data["title"] = title[:MAX_PLACE]
         if address:
-            dialogue.data["address"] = address
-        return await self._next(leader, dialogue, t)
+            dialogue.data["address"] = address[:MAX_PLACE]
+        return await self._next(leader, dialogue, t, retire)
 
     def _refusal(self, field: str, dialogue: Dialogue, t: Translator) -> list[OutgoingMessage]:
         """What the leader is told when a typed answer is outside the call-out's limits."""
@@ -151,13 +206,18 @@ class ActivationDialogue:
             return [OutgoingMessage(t.gettext(
                 "Please write a short summary (at most {count} characters).").format(
                     count=MAX_SUMMARY))]
+        if field == "location_address":
+            return [OutgoingMessage(t.gettext(
+                "Please write the place in at most {count} characters, or share it as a "
+                "location.").format(count=MAX_PLACE))]
         return [OutgoingMessage(t.gettext(
             "Please write the briefing (at most {count} characters).").format(count=MAX_BRIEFING))]
 
-    async def _next(self, leader: Member, dialogue: Dialogue, t: Translator) -> DialogueReply:
+    async def _next(self, leader: Member, dialogue: Dialogue, t: Translator,
+                    retire: tuple[str, ...] = ()) -> DialogueReply:
         dialogue.step = self._missing_step(dialogue)
         await self.dialogues.save(dialogue, self.clock())
-        return DialogueReply([self._question(dialogue, t)])
+        return DialogueReply([self._question(dialogue, t)], retire=retire, step=dialogue.step)
 
     def _missing_step(self, dialogue: Dialogue) -> str:
         data = dialogue.data
@@ -247,18 +307,27 @@ class ActivationDialogue:
                     Choice(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),)
         return OutgoingMessage("\n".join(lines), choices=buttons)
 
-    async def _send(self, leader: Member, dialogue: Dialogue, t: Translator) -> DialogueReply:
+    async def _send(self, leader: Member, dialogue: Dialogue, t: Translator,
+                    pressed: str | None) -> DialogueReply:
         # Taking the dialogue is atomic: a double press on [Skicka larm] sends one call-out.
         taken = await self.dialogues.take(dialogue.address, KIND, "preview")
         if taken is None:
             return DialogueReply([OutgoingMessage(t.gettext("This call-out was already sent."))])
         data = taken.data
+        preview = pressed or data.get("question")
+        trail = DraftTrail(taken.address, preview, tuple(data.get("typed", ())))
         draft = NewActivation(
             kind=data["kind"], area=data["area"], needed=int(data["needed"]),
             summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
             location_lon=data.get("lon"), location_title=data.get("title"),
             location_address=data.get("address"), exercise=bool(data.get("exercise")))
-        issued = await self.callouts.issue(Actor.leader(leader), draft)
+        try:
+            issued = await self.callouts.issue(Actor.leader(leader), draft, trail=trail)
+        except DraftRefused as refused:
+            # E.g. its kind or area left the config while the dialogue waited: nothing is sent.
+            return DialogueReply([OutgoingMessage(t.gettext(
+                "This call-out cannot be sent as it is ({problem}). Nothing was sent; start "
+                "again with /activate.").format(problem=str(refused)))])
         text = t.ngettext("Call-out {code} sent to {count} support person.",
                           "Call-out {code} sent to {count} support persons.",
                           issued.asked).format(code=issued.activation.code, count=issued.asked)
@@ -269,4 +338,5 @@ class ActivationDialogue:
             code=issued.activation.code)
         if issued.activation.exercise:
             text = f"{exercise_mark(t)}\n{text}"
-        return DialogueReply([OutgoingMessage(text)], issued=issued)
+        return DialogueReply([OutgoingMessage(text)], issued=issued,
+                             retire=(preview,) if preview else ())

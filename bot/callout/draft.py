@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.config import Settings
+from bot.typed import clean_text
 from storage.callouts import NewActivation
 from storage.models import Member
 
@@ -72,8 +73,9 @@ def check_needed(needed: int) -> int:
 
 
 def check_text(field: str, text: str | None, limit: int, *, required: bool = True) -> str | None:
-    """A typed text, stripped: present when required and at most `limit` characters."""
-    value = (text or "").strip()
+    """A typed text, cleaned of invisible characters and stripped: present when required and
+    at most `limit` characters."""
+    value = clean_text(text or "").strip()
     if not value:
         if required:
             raise DraftRefused(field, "must not be empty")

@@ -105,7 +105,13 @@ class Escalation:
                     deadline.step, scope, asked)
         if asked:
             counts = await sql.state_counts(tx, activation.id)
-            names = ", ".join(area_name(self.settings, key) for key in areas)
+            # The notice names the areas this wave adds, not those asked before.
+            earlier = {activation.area}
+            for step in range(1, deadline.step):
+                earlier.update(self._areas(activation,
+                                           self.settings.callout.waves[step - 1].scope))
+            names = ", ".join(area_name(self.settings, key) for key in areas
+                              if key not in earlier)
             await self.outbound.tell_leaders(tx, now, lambda t: "⚠️ " + t.gettext(
                 "Call-out {code} is not staffed ({confirmed}/{needed}). Now also asking "
                 "{areas}: {count} more.").format(

@@ -28,11 +28,19 @@ from bot.delivery.payload import encode
 from bot.i18n import Translator
 from bot.people.persons import translator_for
 from storage.members import leaders_in, member_in
-from storage.models import Activation, Member, Request
-from storage.outbox import BROADCAST_LANE, enqueue, sent_message_id, supersede
+from storage.models import Activation, Address, Member, Request
+from storage.outbox import (
+    BROADCAST_LANE,
+    enqueue,
+    record_sent,
+    sent_message,
+    sent_message_id,
+    supersede,
+)
 from storage.sql import Connection
 
-__all__ = ["ChoiceRows", "Outbound", "briefing_ref", "location_ref", "request_ref"]
+__all__ = ["ChoiceRows", "Outbound", "briefing_ref", "location_ref", "preview_ref",
+           "request_ref"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +57,11 @@ def briefing_ref(request_id: int) -> str:
 
 def location_ref(request_id: int) -> str:
     return f"briefing-location:{request_id}"
+
+
+def preview_ref(activation_id: int) -> str:
+    """The leader's /activate preview of the call-out (sent as a direct reply)."""
+    return f"preview:{activation_id}"
 
 
 class Outbound:
@@ -132,6 +145,21 @@ class Outbound:
             await self._queue(tx, member, now, payload=encode(location),
                               ref=location_ref(request.id))
 
+    async def renew_pin(self, tx: Connection, activation: Activation, request: Request,
+                        member: Member, now: datetime) -> bool:
+        """Sends a confirmed volunteer's location pin anew and deletes the old one, so that the
+        pin is never too old to be deleted (bot.callout.pins); False if none was sent yet."""
+        old = await sent_message_id(tx, location_ref(request.id))
+        location = location_message(activation, self.t(member))
+        if old is None or location is None:
+            return False
+        # The new pin first, so there is always one on the phone; both go in this order (one
+        # message in flight per chat), and a later delete at the close finds the new one.
+        await self._queue(tx, member, now, payload=encode(location),
+                          ref=location_ref(request.id))
+        await self._queue(tx, member, now, op="delete", payload=json.dumps({"message_id": old}))
+        return True
+
     async def end_briefing(self, tx: Connection, activation: Activation, request: Request,
                            member: Member, how: str, now: datetime) -> None:
         """Edits the briefing down to code and kind and removes the location pin."""
@@ -141,6 +169,39 @@ class Outbound:
         if location_message(activation) is not None:
             await self._queue(tx, member, now, op="delete", target_ref=location_ref(request.id),
                               payload="{}")
+
+    async def tidy_draft(self, tx: Connection, activation: Activation, chat: Address,
+                         preview: str | None, typed: tuple[str, ...], now: datetime) -> None:
+        """When a call-out is sent from /activate: the leader's typed messages are deleted (the
+        preview shows everything while it runs), and the preview is remembered for the end."""
+        if preview is not None:
+            await record_sent(tx, address=chat, ref=preview_ref(activation.id),
+                              message_id=preview, now=now)
+        await self.delete_typed(tx, chat, typed, now)
+
+    @staticmethod
+    async def delete_typed(tx: Connection, chat: Address, typed: tuple[str, ...] | list[str],
+                           now: datetime) -> None:
+        """Deletes messages a person typed (Telegram allows it for 48 hours in a private chat)."""
+        for message_id in typed:
+            await enqueue(tx, address=chat, op="delete", now=now,
+                          payload=json.dumps({"message_id": message_id}))
+
+    async def end_preview(self, tx: Connection, activation: Activation, how: str,
+                          now: datetime) -> None:
+        """Edits the leader's /activate preview down to code and kind, like the briefings."""
+        shown = await sent_message(tx, preview_ref(activation.id))
+        if shown is None or activation.created_by is None:
+            return
+        leader = await member_in(tx, activation.created_by)
+        t = self.t(leader) if leader is not None else self.t_default()
+        await enqueue(tx, address=shown[0], op="edit", now=now,
+                      target_ref=preview_ref(activation.id),
+                      payload=encode(briefing_ended(self.settings, activation, how, t)))
+
+    def t_default(self) -> Translator:
+        """The organisation's language, for someone no longer on the roster."""
+        return translator_for(self.settings, None)
 
     async def send(self, tx: Connection, member: Member, message: OutgoingMessage | str,
                    now: datetime, *, activation: Activation | None = None,

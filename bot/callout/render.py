@@ -126,6 +126,11 @@ def answer_edit(settings: Settings, activation: Activation, state: str, t: Trans
         "stood_down": t.gettext("Staffed – thank you, you are not needed now."),
         "cancelled": t.gettext("The call-out was cancelled – you are not needed. Thank you."),
         "closed": t.gettext("The call-out is over – you are not needed. Thank you."),
+        "paused": t.gettext("You are paused and not asked for now – you do not need to "
+                            "answer. Thank you."),
+        # What a confirmed volunteer's request says once they went, or left.
+        "finished": t.gettext("The call-out is over. Thank you for your effort!"),
+        "withdrawn": t.gettext("You have left this call-out. Thank you for telling us."),
     }
     body = texts[state].format(confirmed=confirmed, needed=activation.needed)
     return OutgoingMessage(marked(activation, t, f"{title}\n{body}"))

@@ -19,6 +19,7 @@ from bot.callout.asking import ask
 from bot.callout.draft import Actor, check_draft
 from bot.callout.escalation import Escalation
 from bot.callout.outbound import Outbound
+from bot.callout.pins import PinRenewal
 from bot.callout.render import (
     TeamMember,
     answer_edit,
@@ -44,7 +45,7 @@ from storage.deadlines import add_deadline, cancel_deadlines, cancel_request_dea
 from storage.members import leaders_in, mark_reachable
 from storage.models import Activation, Address, Deadline, Member, Request
 
-__all__ = ["ActionResult", "Answered", "CalloutService", "Issued"]
+__all__ = ["ActionResult", "Answered", "CalloutService", "DraftTrail", "Issued"]
 
 logger = logging.getLogger(__name__)
 Connection = aiosqlite.Connection
@@ -58,6 +59,16 @@ ClosedHook = Callable[[Connection, Activation, list[tuple[Request, Member]], dat
 class Issued:
     activation: Activation
     asked: int
+
+
+@dataclass(frozen=True, slots=True)
+class DraftTrail:
+    """What a leader's /activate dialogue left in their chat: the preview (the transport's
+    message id) and the messages they typed (summary, briefing, place), to tidy up."""
+
+    chat: Address
+    preview: str | None
+    typed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +111,7 @@ class CalloutService:
         self.reads = CalloutReads(database)
         self.out = Outbound(settings)
         self.escalation = Escalation(settings, database, clock, self.out, runner, wake_sender)
+        self.pins = PinRenewal(self.out, runner)
         runner.register(MIXED_WAIT, self._hold_ended)
         # Called inside the closing transaction with the team that went, e.g. to schedule the
         # debrief or the purge of sensitive details; returns deadlines to arm after the commit.
@@ -121,11 +133,13 @@ class CalloutService:
 
     # -- issuing -------------------------------------------------------------------------------
 
-    async def issue(self, actor: Actor, draft: NewActivation) -> Issued:
+    async def issue(self, actor: Actor, draft: NewActivation, *,
+                    trail: DraftTrail | None = None) -> Issued:
         """Creates the activation, asks every available volunteer of its area, starts the ladder.
 
         Refuses a draft outside the limits (DraftRefused, bot.callout.draft) before writing
-        anything, whoever the actor is.
+        anything, whoever the actor is. With a `trail`, the leader's typed messages are deleted
+        and the preview is remembered, to be edited down when the call-out ends.
         """
         draft = check_draft(self.settings, draft)
         now = self.clock()
@@ -137,6 +151,12 @@ class CalloutService:
                 requested_by=None if actor.member else actor.name, now=now)
             asked = await ask(tx, self.out, activation, [activation.area], wave=1, now=now)
             arms = await self.escalation.schedule(tx, activation, now)
+            # Pins go out once it is staffed; renewing from the start keeps every pin younger
+            # than Telegram's 48 hours for deleting (bot.callout.pins).
+            arms += await self.pins.schedule(tx, activation, now)
+            if trail is not None:
+                await self.out.tidy_draft(tx, activation, trail.chat, trail.preview,
+                                          trail.typed, now)
             await append_audit(tx, now, actor.audit, "activation.issued",
                                activation.id, code=activation.code, kind=activation.kind,
                                area=activation.area, needed=activation.needed, asked=asked,
@@ -170,6 +190,10 @@ class CalloutService:
                       presser_t: Translator) -> ActionResult:
         async def act(tx: Connection, request: Request, activation: Activation, member: Member,
                       now: datetime) -> _Acted:
+            if member.status != "active":
+                # Paused (or erased) since the request went out: a press still on its way.
+                return _Acted(ActionResult(self._t(member).gettext(
+                    "You are paused, so you cannot answer call-outs. A leader can resume you.")))
             return await self._decide_answer(tx, request, activation, member, yes, now)
 
         return await self._on_own_request(member, request_id, presser_t, act)
@@ -262,9 +286,10 @@ class CalloutService:
         team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
         for request, member in team:
             await self.out.brief(tx, activation, request, member, team, now)
-        _, last_member = next(pair for pair in team if pair[0].id == last.id)
-        await self.out.edit_request(tx, last_member, last.id, answer_edit(
-            self.settings, activation, "staffed", self._t(last_member)), now)
+            # Everyone's request, not only the last Yes: "1 of 2 … as soon as the team is
+            # complete" must not linger on the first one's phone.
+            await self.out.edit_request(tx, member, request.id, answer_edit(
+                self.settings, activation, "staffed", self._t(member)), now)
         await self._stand_down(tx, activation, ("pending",), "stood_down", now)
         took = max(now - activation.created_at, timedelta())  # never negative, whatever the clock
         mates = [TeamMember(member.name, member.phone) for _, member in team]
@@ -407,6 +432,8 @@ class CalloutService:
                         member: Member, now: datetime) -> list[Deadline]:
         await sql.set_request_state(tx, request.id, "withdrawn", now)
         await self.out.end_briefing(tx, activation, request, member, "withdrawn", now)
+        await self.out.edit_request(tx, member, request.id, answer_edit(
+            self.settings, activation, "withdrawn", self._t(member)), now)
         # Someone holding a place for a mixed pair simply gets it now.
         for held_request, _ in await sql.requests_with_members(tx, activation.id,
                                                                 ("tentative",)):
@@ -504,11 +531,15 @@ class CalloutService:
                      now: datetime) -> list[Deadline]:
         await sql.set_activation_state(tx, activation.id, "closed", now, by=f"member:{by.id}")
         await self.escalation.stop(tx, activation.id)
+        await self.pins.stop(tx, activation.id)
         await cancel_deadlines(tx, activation.id, (MIXED_WAIT,))
         team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
         for request, member in team:
             await self.out.end_briefing(tx, activation, request, member, "closed", now)
+            await self.out.edit_request(tx, member, request.id, answer_edit(
+                self.settings, activation, "finished", self._t(member)), now)
         await self._stand_down(tx, activation, ("pending", "tentative", "reserve"), "closed", now)
+        await self.out.end_preview(tx, activation, "closed", now)
         await self.out.tell_leaders(tx, now, lambda t: t.gettext(
             "Call-out {code} closed by {name}.").format(code=activation.code, name=by.name),
             activation=activation)
@@ -531,13 +562,17 @@ class CalloutService:
             await sql.set_activation_state(tx, activation.id, "cancelled", now,
                                            by=f"member:{leader.id}")
             await self.escalation.stop(tx, activation.id)
+            await self.pins.stop(tx, activation.id)
             await cancel_deadlines(tx, activation.id, (MIXED_WAIT,))
             released = await sql.requests_with_members(tx, activation.id, ("confirmed",))
             for request, member in released:
                 await sql.set_request_state(tx, request.id, "released", now)
                 await self.out.end_briefing(tx, activation, request, member, "cancelled", now)
+                await self.out.edit_request(tx, member, request.id, answer_edit(
+                    self.settings, activation, "cancelled", self._t(member)), now)
             await self._stand_down(tx, activation, ("pending", "tentative", "reserve"),
                                    "cancelled", now)
+            await self.out.end_preview(tx, activation, "cancelled", now)
             await self.out.tell_leaders(tx, now, lambda lt: lt.gettext(
                 "Call-out {code} cancelled by {name}.").format(code=activation.code,
                                                                name=leader.name),
@@ -563,6 +598,29 @@ class CalloutService:
             await sql.set_away(tx, member.id, until)
             await append_audit(tx, now, f"member:{member.id}",
                                "member.away" if until else "member.back", member_id=member.id)
+
+    async def forget_draft(self, chat: Address, typed: tuple[str, ...] | list[str]) -> None:
+        """Deletes the messages a leader typed in an /activate dialogue that was dropped."""
+        if not typed:
+            return
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            await self.out.delete_typed(tx, chat, typed, now)
+        self.wake_sender()
+
+    async def stand_down_paused(self, tx: Connection, member: Member, now: datetime) -> None:
+        """Inside the pausing transaction: the member's open requests (not yet answered,
+        holding a place or reserve) are stood down and their messages taken back. A place
+        they are confirmed on stays: the leaders decide about that."""
+        for request, activation in await sql.open_requests_of(tx, member.id):
+            await sql.set_request_state(tx, request.id, "stood_down", now)
+            await cancel_request_deadlines(tx, request.id, MIXED_WAIT)
+            await self.out.stand_down(tx, activation, request, member, "paused", now)
+            await append_audit(tx, now, "system", "request.stood_down_paused", activation.id,
+                               request_id=request.id)
+            logger.info("activation %s event=stood_down_paused request=%d", activation.code,
+                        request.id)
+        self.wake_sender()
 
     async def mark_unreachable(self, address: Address, unreachable: bool = True) -> None:
         """Remembers that a transport refused messages to this address (or that they are back)."""

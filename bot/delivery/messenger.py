@@ -77,11 +77,14 @@ class Messenger(Protocol):
     capabilities: Capabilities
 
     async def send(self, chat: str, message: OutgoingMessage) -> str:
-        """Sends a message and returns its id in the chat (the transport's own, as text)."""
+        """Sends a message and returns its id in the chat (the transport's own, as text; a
+        text longer than the transport takes is sent in parts under one id)."""
         ...
 
-    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> None:
-        """Replaces the text and choices of a message sent earlier."""
+    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> str | None:
+        """Replaces the text and choices of a message sent earlier; returns the message's new
+        id if the edit changed it (a transport that sends long texts in parts may add or drop
+        parts), else None."""
         ...
 
     async def delete(self, chat: str, message_id: str) -> None:

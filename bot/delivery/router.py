@@ -49,9 +49,10 @@ class MessengerRouter:
         """Sends through the address's transport; returns the transport's message id."""
         return await self._for(address).send(address.id, message)
 
-    async def edit(self, address: Address, message_id: str, message: OutgoingMessage) -> None:
-        """Changes a message sent earlier through the address's transport."""
-        await self._for(address).edit(address.id, message_id, message)
+    async def edit(self, address: Address, message_id: str,
+                   message: OutgoingMessage) -> str | None:
+        """Changes a message sent earlier; returns its new id if the edit changed it."""
+        return await self._for(address).edit(address.id, message_id, message)
 
     async def delete(self, address: Address, message_id: str) -> None:
         """Deletes a message sent earlier through the address's transport."""

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot.delivery.messages import OutgoingMessage
 from bot.delivery.messenger import (
     DeliveryError,
     MessageGone,
@@ -25,7 +26,7 @@ from bot.delivery.messenger import (
     TransientFailure,
     Unreachable,
 )
-from bot.delivery.payload import decode
+from bot.delivery.payload import decode, encode
 from bot.delivery.router import MessengerRouter
 from storage.clock import Clock
 from storage.database import StorageFault
@@ -62,6 +63,15 @@ class OutboxSender:
     def wake(self) -> None:
         """Tells the workers new rows were committed."""
         self._wake.set()
+
+    async def defer(self, address: Address, messages: list[OutgoingMessage],
+                    wait: float) -> None:
+        """Takes over messages a transport could not send at once (a direct reply that met a
+        flood wait or a network failure): urgent lane, in order, due after `wait` seconds."""
+        now = self.clock()
+        await self.store.defer(address, [encode(message) for message in messages],
+                               not_before=now + timedelta(seconds=wait), now=now)
+        self.wake()
 
     async def start(self) -> None:
         """Puts crash-interrupted rows back and starts the workers."""
@@ -133,7 +143,12 @@ class OutboxSender:
                     await self.store.mark_done(row.id, "skipped", "nothing to edit")
                     return
                 if row.op == "edit":
-                    await self.router.edit(target_address, message_id, decode(row.payload))
+                    changed = await self.router.edit(target_address, message_id,
+                                                     decode(row.payload))
+                    if changed is not None:
+                        # Sent in parts and now in more or fewer: later edits must see them all.
+                        await self.store.retarget(row.target_ref, message_id, changed)
+                        message_id = changed
                 else:
                     await self.router.delete(target_address, message_id)
                 await self.store.mark_sent(row.id, message_id, self.clock())

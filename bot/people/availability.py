@@ -21,8 +21,14 @@ def parse_away(text: str, now: datetime, timezone: ZoneInfo) -> datetime:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        until = now + parse_duration(value)
+        duration = parse_duration(value)
+        if duration > MAX_AWAY:
+            raise ValueError("more than a year") from None
+        until = now + duration
     else:
+        if (day - now.astimezone(timezone).date()).days > MAX_AWAY.days:
+            # Before adding a day: 9999-12-31 plus one would overflow.
+            raise ValueError("more than a year") from None
         until = datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone)
     if until <= now:
         raise ValueError("in the past")

@@ -19,6 +19,7 @@ from bot.i18n import N_, Translator
 from bot.people.invitations import YES_WORDS
 from bot.people.persons import Person, translator_for
 from bot.people.phone import normalise_phone
+from bot.typed import MAX_NAME, clean_name
 from handlers.commands import help_text
 from storage.clock import Clock
 from storage.dialogues import Dialogue, DialogueStore
@@ -32,7 +33,8 @@ from storage.members import (
 )
 from storage.models import Member, Role
 
-__all__ = ["EnrolmentResult", "EnrolmentService", "IssuedInvite", "hash_token"]
+__all__ = ["MAX_INVITE_LIFETIME", "EnrolmentResult", "EnrolmentService", "IssuedInvite",
+           "check_invite_lifetime", "hash_token"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,17 @@ GENDER_LABELS = {
 ROLE_LABELS = {"leader": N_("leader"), "volunteer": N_("support person")}
 # The name step's choice "use the name your app shows" (older messages carry "telegram").
 SHOWN_NAME = "shown"
+
+
+# An invite link is a key to the group: it may not be valid for long.
+MAX_INVITE_LIFETIME = timedelta(days=30)
+
+
+def check_invite_lifetime(lifetime: timedelta) -> timedelta:
+    """How long an invite is valid: more than nothing and at most 30 days (else ValueError)."""
+    if not timedelta() < lifetime <= MAX_INVITE_LIFETIME:
+        raise ValueError("an invitation is valid for more than 0 and at most 30 days")
+    return lifetime
 
 
 def hash_token(token: str) -> str:
@@ -82,12 +95,15 @@ class EnrolmentService:
 
     async def issue_invite(self, role: Role, area: str | None, created_by: str,
                            expires: timedelta | None = None) -> IssuedInvite:
-        """Creates a single-use invite and returns its token and deep link."""
+        """Creates a single-use invite and returns its token and deep link (ValueError for an
+        unknown area or a lifetime outside check_invite_lifetime)."""
         if area is not None and self.settings.area(area) is None:
             raise ValueError(f"unknown area {area!r}")
+        lifetime = check_invite_lifetime(
+            self.settings.enrolment.invite_expires if expires is None else expires)
         token = secrets.token_urlsafe(16)  # 22 characters: short enough for any deep link
         now = self.clock()
-        expires_at = now + (expires or self.settings.enrolment.invite_expires)
+        expires_at = now + lifetime
         await self.members.create_invite(hash_token(token), role, area, created_by=created_by,
                                          now=now, expires_at=expires_at)
         logger.info("invite created role=%s area=%s by=%s", role, area, created_by)
@@ -146,10 +162,11 @@ class EnrolmentService:
             return EnrolmentResult([self._ask_contact(t, t.gettext(
                 "Please use the button below to share your own phone number."), allow_skip=False)])
         if dialogue.step == "name":
-            name = " ".join(text.split())
-            if not 2 <= len(name) <= 80 or name.startswith("/"):
+            name = clean_name(text)
+            if name is None or name.startswith("/"):
                 return EnrolmentResult([OutgoingMessage(t.gettext(
-                    "Please write your name (2–80 characters)."))])
+                    "Please write your name (2–{count} characters, with letters).").format(
+                        count=MAX_NAME))])
             return await self._after_name(person, dialogue, name, t)
         if dialogue.step == "phone" and text.strip().lower() in {
                 t.gettext("Skip").lower(), "skip", "hoppa över"}:
@@ -164,7 +181,10 @@ class EnrolmentService:
             return EnrolmentResult([OutgoingMessage(t.gettext(
                 "That button belongs to an earlier step. Please answer the latest question."))])
         if choice.step == "name" and choice.value in (SHOWN_NAME, "telegram"):
-            return await self._after_name(person, dialogue, person.display_name, t)
+            shown = clean_name(person.display_name)
+            if shown is None:  # a name of invisible characters only: ask them to write one
+                return EnrolmentResult([self._ask_name(t, person)])
+            return await self._after_name(person, dialogue, shown, t)
         if choice.step == "area" and self.settings.area(choice.value):
             dialogue.data["area"] = choice.value
             return await self._save_and_ask(person, dialogue, "gender", t)
@@ -302,8 +322,9 @@ class EnrolmentService:
     @staticmethod
     def _ask_name(t: Translator, person: Person) -> OutgoingMessage:
         buttons = ()
-        if person.display_name.strip():
-            label = t.gettext("Use “{name}”").format(name=person.display_name)
+        shown = clean_name(person.display_name)
+        if shown is not None:
+            label = t.gettext("Use “{name}”").format(name=shown)
             buttons = ((Choice(label[:60], EnrolChoice("name", SHOWN_NAME).pack()),),)
         return OutgoingMessage(t.gettext("What is your name? Write it, or use the name your "
                                          "app shows."), choices=buttons)

@@ -8,6 +8,9 @@
   period or a database from before this feature is caught up.
 - **Erasure.** A member's personal fields are emptied and the row kept under a placeholder name
   ("Raderad 17"), so the anonymous statistics keep counting; the audit log holds ids only.
+- **Drafts.** A dialogue left unfinished (an abandoned /activate with its typed briefing, a
+  stranger's /start) is deleted `retention.drafts_after` after its last step, and the messages
+  the leader typed in it are deleted from their chat (checked every hour).
 - After a purge or an erasure the WAL is checkpointed, so with `secure_delete` the text is gone
   from the database file and the -wal file alike.
 """
@@ -17,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import aiosqlite
@@ -32,8 +36,10 @@ from storage.audit import append_audit
 from storage.clock import Clock, to_db
 from storage.database import Database
 from storage.deadlines import add_deadline
+from storage.dialogues import purge_dialogues
 from storage.members import member_in
 from storage.models import Activation, Deadline, Member, Request
+from storage.outbox import enqueue
 
 __all__ = ["PURGE", "Erasure", "PrivacyService", "placeholder_name"]
 
@@ -42,6 +48,7 @@ Connection = aiosqlite.Connection
 
 PURGE = "purge_sensitive"
 REMOVED_NAME = N_("Removed {id}")
+DRAFT_CHECK_EVERY = timedelta(hours=1)
 
 
 def placeholder_name(settings: Settings, member_id: int) -> str:
@@ -83,6 +90,8 @@ class PrivacyService:
         self.runner = runner
         self._checkpoint_due = False
         self._checkpoint_task: asyncio.Task | None = None
+        # Told when messages were queued (the outbox sender's wake; set by build_services).
+        self.wake_sender: Callable[[], None] = lambda: None
         runner.register(PURGE, self._purge_due)
         runner.after_fire.append(self._after_fire)
 
@@ -117,9 +126,33 @@ class PrivacyService:
         return added
 
     async def start(self) -> None:
-        """At start-up (after the runner started): catch up on purge deadlines and arm them."""
+        """At start-up (after the runner started): catch up on purge deadlines and arm them,
+        purge stale drafts, and check for them every hour from now on."""
         for deadline in await self.sync_purges():
             self.runner.arm(deadline)
+        await self.purge_drafts()
+        self.runner.every(DRAFT_CHECK_EVERY, self._purge_drafts_job, "purge-drafts")
+
+    async def _purge_drafts_job(self) -> None:
+        await self.purge_drafts()
+
+    async def purge_drafts(self) -> int:
+        """Deletes unfinished dialogues older than retention.drafts_after, and the messages a
+        leader typed in them (their typed briefing) from their chat; returns how many."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            purged = await purge_dialogues(tx, now - self.settings.retention.drafts_after)
+            for dialogue in purged:
+                for message_id in dialogue.data.get("typed", ()):
+                    await enqueue(tx, address=dialogue.address, op="delete", now=now,
+                                  payload=json.dumps({"message_id": message_id}))
+            if purged:
+                await append_audit(tx, now, "system", "drafts.purged", count=len(purged))
+        if purged:
+            logger.info("drafts purged count=%d", len(purged))
+            self.wake_sender()
+            await self.checkpoint()  # the typed briefing leaves the -wal file too
+        return len(purged)
 
     async def _purge_due(self, tx: Connection, deadline: Deadline,
                          now: datetime) -> list[Deadline]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
 from bot.people.phone import normalise_phone
+from bot.typed import MAX_NAME, clean_line, clean_name
 from storage.members import NewMember
 from storage.models import Gender, Role
 
@@ -60,15 +62,25 @@ def read_roster(path: Path, settings: Settings) -> list[RosterRow]:
     return parse_roster(text, settings, source=str(path))
 
 
+def _delimiter(header: str) -> str:
+    """The separator of the file: the one of , ; and tab the header line uses most (outside
+    quotes); a comma when it uses none (a file with one column)."""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {delimiter: unquoted.count(delimiter) for delimiter in ",;\t"}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
 def parse_roster(text: str, settings: Settings, source: str = "roster") -> list[RosterRow]:
-    """Checks every row and returns the members; raises RosterError naming the first bad line."""
+    """Checks every row and returns the members; raises RosterError naming the first bad line.
+
+    The file is read as RFC 4180 says and Excel writes it (a quote inside a quoted field is
+    doubled), with the separator the header line uses.
+    """
+    header_line = text.splitlines()[0] if text else ""
+    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=_delimiter(header_line))
     try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [column.strip().lower() for column in next(reader)]
+        header = [clean_line(column).lower() for column in next(reader)]
     except StopIteration:
         raise RosterError(f"{source}: the file is empty") from None
     missing = [column for column in ("name", "phone") if column not in header]
@@ -89,13 +101,16 @@ def parse_roster(text: str, settings: Settings, source: str = "roster") -> list[
         if len(row) != len(header):
             raise RosterError(f"{source}: line {line}: expected {len(header)} columns, "
                               f"found {len(row)}")
-        values = {column: cell.strip() for column, cell in zip(header, row, strict=True)}
+        values = {column: clean_line(cell) for column, cell in zip(header, row, strict=True)}
 
         def bad(what: str, line: int = line) -> RosterError:
             return RosterError(f"{source}: line {line}: {what}")
 
-        if not values["name"]:
+        if not row[header.index("name")].strip():
             raise bad("name is empty")
+        name = clean_name(values["name"])
+        if name is None:
+            raise bad(f"the name must be 2–{MAX_NAME} characters and have a letter")
         try:
             phone = normalise_phone(values["phone"])
         except ValueError:
@@ -119,7 +134,7 @@ def parse_roster(text: str, settings: Settings, source: str = "roster") -> list[
         transport = values.get("transport", "").lower()
         if transport not in TRANSPORTS:
             raise bad(f"transport {values['transport']!r} is not telegram or signal")
-        members.append(RosterRow(line, NewMember(name=values["name"], role=role, phone=phone,
+        members.append(RosterRow(line, NewMember(name=name, role=role, phone=phone,
                                                  area=area, gender=gender, locale=locale),
                                  transport or None))
     if not members:

@@ -7,7 +7,9 @@ without a leader who can act: pausing, demoting or removing the last active lead
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.callout.render import area_name
 from bot.config import Settings
@@ -18,10 +20,12 @@ from bot.people.privacy import Erasure, PrivacyService
 from bot.records.audit_trail import split_lines
 from storage import privacy as privacy_sql
 from storage.audit import append_audit
+from storage.callouts import confirmed_on
 from storage.clock import Clock
 from storage.database import Database
 from storage.members import MemberStore, member_in, set_member_role, set_member_status
 from storage.models import Member, Role
+from storage.sql import Connection
 
 __all__ = ["RosterAdmin", "RosterChange", "roster_messages"]
 
@@ -30,13 +34,19 @@ logger = logging.getLogger(__name__)
 STATUS_LABELS = {"active": N_("active"), "paused": N_("paused"), "removed": N_("removed")}
 
 
+# Runs inside the pausing transaction, e.g. to stand down the member's open requests.
+PausedHook = Callable[[Connection, Member, datetime], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
 class RosterChange:
     """What a roster command did: `outcome` is "done", "unchanged", "unknown" or
-    "last_leader"; `member` is the member after the change."""
+    "last_leader"; `member` is the member after the change; `confirmed_on` lists the running
+    call-outs a paused member still holds a confirmed place on."""
 
     outcome: str
     member: Member | None = None
+    confirmed_on: tuple[str, ...] = ()
 
 
 class RosterAdmin:
@@ -49,6 +59,9 @@ class RosterAdmin:
         self.members = members
         self.privacy = privacy
         self.clock = clock
+        # Told of each member paused, inside that transaction (the call-out service stands
+        # down their open requests: a paused member is neither asked nor able to answer).
+        self.on_paused: list[PausedHook] = []
 
     async def pause(self, leader: Member, member_id: int) -> RosterChange:
         """Stops asking a member (e.g. on leave) without removing them."""
@@ -82,11 +95,17 @@ class RosterAdmin:
             if member.is_leader and member.status == "active" and not stays_leader and \
                     await privacy_sql.count_active_leaders(tx, besides=member.id) == 0:
                 return RosterChange("last_leader", member)
+            busy: list[str] = []
             if status is not None:
                 await set_member_status(tx, member.id, status)
                 await append_audit(tx, now, f"member:{leader.id}",
                                    "member.paused" if status == "paused" else "member.resumed",
                                    member_id=member.id)
+                if status == "paused":
+                    paused = await member_in(tx, member.id)
+                    for hook in self.on_paused:
+                        await hook(tx, paused, now)
+                    busy = await confirmed_on(tx, member.id)
             if role is not None:
                 await set_member_role(tx, member.id, role)
                 await append_audit(tx, now, f"member:{leader.id}", "member.role_changed",
@@ -94,7 +113,7 @@ class RosterAdmin:
             changed = await member_in(tx, member.id)
         logger.info("member %d changed by member %d: status=%s role=%s", member.id, leader.id,
                     changed.status, changed.role)
-        return RosterChange("done", changed)
+        return RosterChange("done", changed, tuple(busy))
 
 
 def roster_messages(settings: Settings, members: list[Member],

@@ -111,9 +111,10 @@ class DebriefFigures:
     referral_interventions: int
     referrals: dict[str, int]  # referral key -> interventions
     support_talks: int  # volunteers who asked for a support talk
-    low_wellbeing: int  # answers with wellbeing 1 or 2
+    low_wellbeing: int  # answers with wellbeing at or below the welfare threshold
     wellbeing_mean: float | None
     welfare_followups: int = 0  # times the leaders were asked to get in touch
+    low_wellbeing_threshold: int = 2  # debrief.welfare_threshold when the report was made
 
     @property
     def people_supported(self) -> int:
@@ -196,7 +197,7 @@ def _figures(activations: list[ActivationFacts], requests: list[RequestFacts],
 
 
 def _debrief_figures(rows: Sequence[DebriefRow], alerts: Sequence[WelfareAlert],
-                     intervention_ids: set[int]) -> DebriefFigures:
+                     intervention_ids: set[int], threshold: int) -> DebriefFigures:
     rows = [row for row in rows if row.activation_id in intervention_ids]
     teams: dict[int, list[DebriefRow]] = {}
     for row in rows:
@@ -223,9 +224,11 @@ def _debrief_figures(rows: Sequence[DebriefRow], alerts: Sequence[WelfareAlert],
         referral_interventions=referral_interventions,
         referrals=dict(sorted(referrals.items(), key=lambda item: (-item[1], item[0]))),
         support_talks=sum(1 for row in rows if row.support_talk),
-        low_wellbeing=sum(1 for value in wellbeing if value <= 2),
+        # "Low" is what alerts the leaders (debrief.welfare_threshold), so the two agree.
+        low_wellbeing=sum(1 for value in wellbeing if value <= threshold),
         wellbeing_mean=round(statistics.fmean(wellbeing), 2) if wellbeing else None,
         welfare_followups=sum(1 for alert in alerts if alert.activation_id in intervention_ids),
+        low_wellbeing_threshold=threshold,
     )
 
 
@@ -247,7 +250,8 @@ def compute_report(settings: Settings, year: int, activations: list[ActivationFa
         exercises=_figures(exercises, requests, settings),
         cancelled=cancelled,
         running=running,
-        debriefs=_debrief_figures(debriefs, welfare_alerts, {a.id for a in interventions}),
+        debriefs=_debrief_figures(debriefs, welfare_alerts, {a.id for a in interventions},
+                                  settings.debrief.welfare_threshold),
         kind_keys=tuple(kind.key for kind in settings.callout.kinds),
         area_keys=tuple(settings.area_keys),
         activations=len(activations),

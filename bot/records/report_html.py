@@ -265,7 +265,8 @@ def _debrief_section(debriefs: DebriefFigures, settings: Settings,
     parts.append(_h2(t.gettext("Welfare of the support persons")))
     parts.append(_table([t.gettext("Figure"), t.gettext("Value")], [
         (t.gettext("Support talks asked for"), debriefs.support_talks),
-        (t.gettext("Answers with low wellbeing (1–2 of 5)"), debriefs.low_wellbeing),
+        (t.gettext("Answers with low wellbeing (at most {threshold} of 5)").format(
+            threshold=debriefs.low_wellbeing_threshold), debriefs.low_wellbeing),
         (t.gettext("Average wellbeing (1–5)"), _number(debriefs.wellbeing_mean, t)),
         *_welfare_rows(debriefs, t),
     ]))

@@ -129,7 +129,7 @@ class FakePerson:
     def _incoming_message(self, content: dict[str, Any], summary: str) -> dict[str, Any]:
         self.started = True
         message = {"message_id": self._take_message_id(), "from": self.user_dict(),
-                   "chat": self.chat_dict(), "date": int(time.time()), **content}
+                   "chat": self.chat_dict(), "date": int(self._fake.now()), **content}
         self.sent.append(message)
         self._incoming[message["message_id"]] = message
         self._log.append(("in", summary))
@@ -244,6 +244,11 @@ class FakePerson:
     def visible(self) -> list[ChatMessage]:
         """The bot's messages that are not deleted."""
         return [m for m in self.messages if not m.deleted]
+
+    @property
+    def own_messages(self) -> list[dict[str, Any]]:
+        """What she sent that is still in the chat (the bot may delete her messages)."""
+        return list(self._incoming.values())
 
     @property
     def last(self) -> ChatMessage | None:

@@ -9,11 +9,14 @@ import inspect
 import itertools
 import json
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -36,6 +39,19 @@ FaultKind = Literal["429", "403", "500", "timeout", "timeout_after_delivery"]
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
+# Telegram's limits on an inline keyboard: https://core.telegram.org/bots/api#inlinekeyboardmarkup
+MAX_BUTTONS = 100
+MAX_BUTTONS_IN_ROW = 8
+# A message can only be deleted if it was sent less than 48 hours ago
+# (https://core.telegram.org/bots/api#deletemessage), the bot's own as well as incoming ones.
+DELETE_WINDOW = timedelta(hours=48)
+# setWebhook: "Ports currently supported for webhooks: 443, 80, 88, 8443"
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+# The Bot API server clamps max_connections to 1..100 (tdlib/telegram-bot-api, Client.cpp,
+# get_webhook_max_connections) rather than refusing a larger number.
+MAX_WEBHOOK_CONNECTIONS = 100
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]*")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 
 # Params Telegram treats as strings; everything else PTB sends JSON-encoded (numbers too).
 _STRING_FIELDS = frozenset({
@@ -58,6 +74,10 @@ _QUERY_TOO_OLD = ("Bad Request: query is too old and response timeout expired or
 _BLOCKED = "Forbidden: bot was blocked by the user"
 _CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 _CHAT_NOT_FOUND = "Bad Request: chat not found"
+_CANT_DELETE = "Bad Request: message can't be deleted for everyone"
+_MARKUP_TOO_LONG = "Bad Request: reply markup is too long"
+_BUTTON_TEXT_INVALID = "Bad Request: BUTTON_TEXT_INVALID"
+_BAD_LANGUAGE = "Bad Request: invalid language code specified"
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -81,6 +101,7 @@ class _Fault:
     retry_after: int
     method: str | None
     hold: float | None
+    skip: int = 0  # matching calls to let through before the fault starts
 
 
 class FakeTelegram:
@@ -97,6 +118,9 @@ class FakeTelegram:
         self.port = port
         self.callback_query_ttl = callback_query_ttl
         self.hold_seconds = hold_seconds
+        # Telegram's clock as the messages' dates see it: the wall clock plus an offset a test
+        # can move (`advance`), e.g. past the 48 hours after which a message cannot be deleted.
+        self._clock_offset = 0.0
         self.people: dict[int, FakePerson] = {}
         self.calls: list[ApiCall] = []
         self.commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -202,6 +226,14 @@ class FakeTelegram:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
+    def now(self) -> float:
+        """Telegram's current time (Unix seconds), as message dates and the 48-hour rule see it."""
+        return time.time() + self._clock_offset
+
+    def advance(self, **delta: float) -> None:
+        """Moves Telegram's clock forward, e.g. `advance(hours=49)`."""
+        self._clock_offset += timedelta(**delta).total_seconds()
+
     @property
     def api_url(self) -> str:
         """Root URL, e.g. http://127.0.0.1:PORT (PTB base_url is this + "/bot")."""
@@ -280,7 +312,7 @@ class FakeTelegram:
         if new == "kicked":
             member["until_date"] = 0
         self._enqueue("my_chat_member", {
-            "chat": person.chat_dict(), "from": person.user_dict(), "date": int(time.time()),
+            "chat": person.chat_dict(), "from": person.user_dict(), "date": int(self.now()),
             "old_chat_member": {"user": self.bot_user, "status": old,
                                 **({"until_date": 0} if old == "kicked" else {})},
             "new_chat_member": member,
@@ -290,12 +322,13 @@ class FakeTelegram:
 
     def fail(self, chat_id: int | None, error: FaultKind | str, times: int = 1,
              retry_after: int = 1, *, method: str | None = None,
-             hold: float | None = None) -> None:
-        """Makes the next `times` calls for chat_id (None = any chat) fail with `error`."""
+             hold: float | None = None, skip: int = 0) -> None:
+        """Makes the next `times` calls for chat_id (None = any chat) fail with `error`, after
+        letting `skip` of them through (e.g. the second part of a long message)."""
         if error not in ("429", "403", "500", "timeout", "timeout_after_delivery"):
             raise ValueError(f"unknown fault {error!r}")
         self._faults.append(_Fault(chat_id, error, times, retry_after,
-                                   method.lower() if method else None, hold))
+                                   method.lower() if method else None, hold, skip))
 
     def flood_limit(self, per_second: float | None, *, retry_after: int | None = None) -> None:
         """Caps send/edit calls per sliding second globally (None = no cap); excess gets 429."""
@@ -313,6 +346,9 @@ class FakeTelegram:
                 continue
             if fault.chat_id is None and chat_id is None and fault.method is None:
                 continue
+            if fault.skip > 0:
+                fault.skip -= 1
+                return None
             fault.times -= 1
             if fault.times <= 0:
                 self._faults.remove(fault)
@@ -598,7 +634,7 @@ class FakeTelegram:
         return self._message_wire(message)
 
     def _new_message(self, person: FakePerson, kind: str, p: dict[str, Any]) -> ChatMessage:
-        message = ChatMessage(message_id=0, chat_id=person.chat_id, date=int(time.time()),
+        message = ChatMessage(message_id=0, chat_id=person.chat_id, date=int(self.now()),
                               kind=kind)
         self._apply_markup(message, p.get("reply_markup"), inline_only=False)
         return message
@@ -698,14 +734,29 @@ class FakeTelegram:
         if url and not url.startswith("https://"):
             raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for "
                                 "webhook")
+        if url:
+            try:
+                port = urlsplit(url).port or 443
+            except ValueError:
+                raise ApiError(400, "Bad Request: invalid webhook URL specified") from None
+            if port not in WEBHOOK_PORTS:
+                raise ApiError(400, "Bad Request: bad webhook: Webhook can be set up only on "
+                                    "ports 80, 88, 443 or 8443")
+            secret = _str(p, "secret_token") or ""
+            if len(secret) > 256:
+                raise ApiError(400, "Bad Request: secret token is too long")
+            if not _SECRET_TOKEN.fullmatch(secret):
+                raise ApiError(400, "Bad Request: secret token contains unallowed characters")
         if _bool(p, "drop_pending_updates"):
             self._drop_pending()
         allowed = _json(p, "allowed_updates")
         if isinstance(allowed, list):
             self._allowed_updates = set(allowed) or None
+        connections = _int(p, "max_connections")
+        if connections is not None:
+            connections = min(max(connections, 1), MAX_WEBHOOK_CONNECTIONS)
         self.webhook = {"url": url, "secret_token": _str(p, "secret_token"),
-                        "max_connections": _int(p, "max_connections"),
-                        "allowed_updates": allowed}
+                        "max_connections": connections, "allowed_updates": allowed}
         return True
 
     def _delete_webhook(self, p: dict[str, Any]) -> bool:
@@ -746,7 +797,7 @@ class FakeTelegram:
             key = kind
         else:
             raise ApiError(400, "Bad Request: wrong parameter scope")
-        return key, _str(p, "language_code") or ""
+        return key, _language_code(p)
 
     def _set_my_commands(self, p: dict[str, Any]) -> bool:
         commands = _json(p, "commands")
@@ -800,11 +851,11 @@ class FakeTelegram:
             "type": "default"}
 
     def _set_bot_text(self, field: str, p: dict[str, Any]) -> bool:
-        self.bot_texts[(field, _str(p, "language_code") or "")] = _str(p, field) or ""
+        self.bot_texts[(field, _language_code(p))] = _str(p, field) or ""
         return True
 
     def _get_bot_text(self, field: str, p: dict[str, Any]) -> dict[str, str]:
-        return {field: self.bot_texts.get((field, _str(p, "language_code") or ""), "")}
+        return {field: self.bot_texts.get((field, _language_code(p)), "")}
 
     def _get_chat(self, p: dict[str, Any]) -> dict[str, Any]:
         person = self._chat(p)
@@ -969,15 +1020,20 @@ class FakeTelegram:
         return self._edited(person, message)
 
     def _edited(self, person: FakePerson, message: ChatMessage) -> dict[str, Any]:
-        message.edit_date = int(time.time())
+        message.edit_date = int(self.now())
         person._notify()
         return self._message_wire(message)
 
     def _delete_message(self, p: dict[str, Any]) -> bool:
         person, message = self._target(p, "delete")
         if message is None:  # one of her own messages
-            del person._incoming[_int(p, "message_id")]  # type: ignore[arg-type]
+            message_id = _int(p, "message_id")
+            if self.now() - person._incoming[message_id]["date"] >= DELETE_WINDOW.total_seconds():
+                raise ApiError(400, _CANT_DELETE)
+            del person._incoming[message_id]  # type: ignore[arg-type]
             return True
+        if self.now() - message.date >= DELETE_WINDOW.total_seconds():
+            raise ApiError(400, _CANT_DELETE)
         message.deleted = True
         person._notify()
         return True
@@ -995,6 +1051,14 @@ class FakeTelegram:
 
 
 # --- module helpers --------------------------------------------------------------------
+
+
+def _language_code(p: dict[str, Any]) -> str:
+    """A two-letter ISO 639-1 code or empty, as Telegram accepts in the bot's menus and texts."""
+    code = _str(p, "language_code") or ""
+    if code and not _LANGUAGE_CODE.fullmatch(code):
+        raise ApiError(400, _BAD_LANGUAGE)
+    return code
 
 
 def _respond(body: dict[str, Any], status: int) -> web.Response:
@@ -1124,6 +1188,9 @@ def _inline_keyboard(rows: Any) -> dict[str, Any] | None:
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise ApiError(400, 'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup '
                             "must be an Array of Arrays")
+    if sum(len(row) for row in rows) > MAX_BUTTONS or any(len(row) > MAX_BUTTONS_IN_ROW
+                                                         for row in rows):
+        raise ApiError(400, _MARKUP_TOO_LONG)
     clean: list[list[dict[str, Any]]] = []
     for row in rows:
         clean_row = []
@@ -1131,6 +1198,8 @@ def _inline_keyboard(rows: Any) -> dict[str, Any] | None:
             if not isinstance(button, dict) or not isinstance(button.get("text"), str):
                 raise ApiError(400, "Bad Request: can't parse inline keyboard button: Field "
                                     '"text" must be of type String')
+            if not button["text"].strip():
+                raise ApiError(400, _BUTTON_TEXT_INVALID)
             if not _INLINE_ACTIONS & button.keys():
                 raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text "
                                     "buttons are unallowed in the inline keyboard")

@@ -1,15 +1,23 @@
 """The Messenger port implemented with PTB's Bot, and Telegram's expected failures by name.
 
 Choices become inline buttons (their ids are the callback data), suggestions and the contact
-request a reply keyboard. Telegram's limits are checked here: 4,096 characters of text
-(https://core.telegram.org/bots/api#sendmessage) and 64 bytes of callback data.
+request a reply keyboard. Telegram's limits are kept here: a text over 4,096 characters
+(https://core.telegram.org/bots/api#sendmessage) is sent in parts cut at line boundaries, the
+headline in the first part and the choices under the last, and its id is the parts' ids joined
+with "+" ("120+121"), so that an edit changes every part and a delete removes them all. A row of
+more than 8 buttons is folded into rows of 8; callback data over 64 bytes, an empty label or
+more than 100 buttons are refused (https://core.telegram.org/bots/api#inlinekeyboardmarkup).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from telegram import (
@@ -22,9 +30,10 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.delivery.messages import OutgoingMessage
+from bot.delivery.messages import OutgoingMessage, split_text
 from bot.delivery.messenger import (
     Capabilities,
+    DeliveryError,
     MessageGone,
     NotModified,
     Rejected,
@@ -33,11 +42,25 @@ from bot.delivery.messenger import (
     Unreachable,
 )
 
-__all__ = ["MAX_TEXT", "TRANSPORT", "TelegramMessenger", "inline_markup", "reply_markup"]
+__all__ = ["MAX_TEXT", "PART_SEPARATOR", "TRANSPORT", "TelegramMessenger", "inline_markup",
+           "reply_markup", "utf16_length"]
+
+logger = logging.getLogger(__name__)
 
 TRANSPORT = "telegram"
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+MAX_BUTTONS = 100
+MAX_BUTTONS_IN_ROW = 8
+PART_SEPARATOR = "+"
+# What is left of a part that can no longer be deleted (older than 48 hours): a bot may still
+# edit its own message in a private chat, so the part is emptied to this instead.
+EMPTIED = "⋯"
+# The later parts of a long message follow the first at once; a flood wait or a network error
+# between them is waited out here (a few times), so the first part is never sent twice.
+PART_ATTEMPTS = 4
+PART_WAIT_CAP = 60.0
 
 T = TypeVar("T")
 
@@ -45,16 +68,27 @@ _GONE = ("message to edit not found", "message to delete not found", "message ca
          "message can't be edited", "message_id_invalid")
 
 
+def utf16_length(text: str) -> int:
+    """The length Telegram counts a text in: UTF-16 code units (an emoji such as 📋 is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def inline_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a message, if it has choices."""
+    """The inline keyboard of a message, if it has choices (a row of more than 8 is folded)."""
     if not message.choices:
         return None
-    for row in message.choices:
-        for choice in row:
-            if len(choice.id.encode()) > MAX_CALLBACK_DATA:
-                raise Rejected(f"callback data over {MAX_CALLBACK_DATA} bytes: {choice.id!r}")
+    choices = [choice for row in message.choices for choice in row]
+    if len(choices) > MAX_BUTTONS:
+        raise Rejected(f"{len(choices)} buttons, over {MAX_BUTTONS}")
+    for choice in choices:
+        if len(choice.id.encode()) > MAX_CALLBACK_DATA:
+            raise Rejected(f"callback data over {MAX_CALLBACK_DATA} bytes: {choice.id!r}")
+        if not choice.label.strip():
+            raise Rejected(f"empty button label for {choice.id!r}")
+    rows = [row[start:start + MAX_BUTTONS_IN_ROW] for row in message.choices
+            for start in range(0, len(row), MAX_BUTTONS_IN_ROW)]
     return InlineKeyboardMarkup([[InlineKeyboardButton(choice.label, callback_data=choice.id)
-                                  for choice in row] for row in message.choices])
+                                  for choice in row] for row in rows])
 
 
 def reply_markup(
@@ -74,10 +108,21 @@ def reply_markup(
     return None
 
 
-def _checked(message: OutgoingMessage) -> OutgoingMessage:
-    if len(message.text) > MAX_TEXT:
-        raise Rejected(f"message text is {len(message.text)} characters, over {MAX_TEXT}")
-    return message
+def parts_of(message: OutgoingMessage) -> list[OutgoingMessage]:
+    """The message as Telegram can take it: a long text in parts at line boundaries, the choices
+    (and any reply keyboard) under the last part."""
+    if message.document is not None:
+        if message.document.caption and utf16_length(message.document.caption) > MAX_CAPTION:
+            raise Rejected(f"document caption over {MAX_CAPTION} characters")
+        return [message]
+    if message.location is not None or utf16_length(message.text) <= MAX_TEXT:
+        return [message]
+    texts = split_text(message.text, MAX_TEXT, utf16_length)
+    return [OutgoingMessage(text) for text in texts[:-1]] + [replace(message, text=texts[-1])]
+
+
+def _ids(message_id: str) -> list[int]:
+    return [int(part) for part in message_id.split(PART_SEPARATOR)]
 
 
 def _retry_seconds(error: RetryAfter) -> float:
@@ -121,9 +166,23 @@ class TelegramMessenger:
         self.bot = bot
 
     async def send(self, chat: str, message: OutgoingMessage) -> str:
-        """Sends text, a location/venue or a document; returns Telegram's message id."""
+        """Sends text (in parts if long), a location/venue or a document; returns the id."""
         chat_id = int(chat)
-        message = _checked(message)
+        parts = parts_of(message)
+        sent = [await self._send_one(chat_id, parts[0])]
+        for part in parts[1:]:
+            try:
+                sent.append(await self._following(lambda part=part: self._send_one(chat_id,
+                                                                                    part)))
+            except Exception:
+                # All or nothing: take back the parts already sent, so that the outbox's retry
+                # of the whole message does not show the first part twice.
+                for message_id in sent:
+                    await self._delete_quietly(chat_id, message_id)
+                raise
+        return PART_SEPARATOR.join(str(message_id) for message_id in sent)
+
+    async def _send_one(self, chat_id: int, message: OutgoingMessage) -> int:
         location, document = message.location, message.document
         if location is not None and location.latitude is not None:
             if location.title and location.address:
@@ -140,15 +199,87 @@ class TelegramMessenger:
         else:
             sent = await _translated(lambda: self.bot.send_message(
                 chat_id, message.text, reply_markup=reply_markup(message)))
-        return str(sent.message_id)
+        return sent.message_id
 
-    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> None:
-        """Replaces a message's text; no choices in `message` removes the old buttons."""
-        message = _checked(message)
+    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> str | None:
+        """Replaces a message's text; no choices in `message` removes the old buttons.
+
+        A message sent in parts is edited part by part: parts no longer needed are deleted
+        (emptied to "⋯" once Telegram no longer lets them be deleted), parts still missing are
+        sent after it. Returns the message's new id when its parts changed, else None.
+        """
+        chat_id = int(chat)
+        old = _ids(message_id)
+        new = parts_of(message)
+        for index, (part_id, part) in enumerate(zip(old, new, strict=False)):
+            try:
+                await self._edit_one(chat_id, part_id, part)
+            except NotModified:
+                continue
+            except MessageGone:
+                if index == 0:
+                    raise
+        for part_id in old[len(new):]:
+            await self._retire_part(chat_id, part_id)
+        added = [await self._following(lambda part=part: self._send_one(chat_id, part))
+                 for part in new[len(old):]]
+        if len(old) == len(new):
+            return None
+        return PART_SEPARATOR.join(str(part_id) for part_id in [*old[:len(new)], *added])
+
+    async def _edit_one(self, chat_id: int, message_id: int, message: OutgoingMessage) -> None:
         await _translated(lambda: self.bot.edit_message_text(
-            message.text, chat_id=int(chat), message_id=int(message_id),
+            message.text, chat_id=chat_id, message_id=message_id,
             reply_markup=inline_markup(message)))
 
     async def delete(self, chat: str, message_id: str) -> None:
-        """Deletes a message (Telegram allows it within 48 hours)."""
-        await _translated(lambda: self.bot.delete_message(int(chat), int(message_id)))
+        """Deletes a message, every part of it (Telegram allows it within 48 hours)."""
+        chat_id = int(chat)
+        gone: MessageGone | None = None
+        parts = _ids(message_id)
+        for part_id in parts:
+            try:
+                await _translated(lambda part_id=part_id: self.bot.delete_message(chat_id,
+                                                                                  part_id))
+            except MessageGone as error:
+                gone = gone or error
+        if gone is not None and len(parts) == 1:
+            raise gone
+
+    async def clear_choices(self, chat: str, message_id: str) -> None:
+        """Takes the buttons off a message (its last part carries them); the text stays."""
+        last = _ids(message_id)[-1]
+        with contextlib.suppress(NotModified, MessageGone):
+            await _translated(lambda: self.bot.edit_message_reply_markup(
+                int(chat), last, reply_markup=None))
+
+    async def _retire_part(self, chat_id: int, message_id: int) -> None:
+        """Removes a part an edit no longer needs; empties it if it can no longer be deleted."""
+        try:
+            await _translated(lambda: self.bot.delete_message(chat_id, message_id))
+        except MessageGone:
+            with contextlib.suppress(NotModified, MessageGone):
+                await self._edit_one(chat_id, message_id, OutgoingMessage(EMPTIED))
+
+    async def _delete_quietly(self, chat_id: int, message_id: int) -> None:
+        try:
+            await _translated(lambda: self.bot.delete_message(chat_id, message_id))
+        except DeliveryError:
+            logger.warning("could not take back part %d of a message sent in parts", message_id)
+
+    @staticmethod
+    async def _following(call: Callable[[], Awaitable[T]]) -> T:
+        """A later part of a long message: flood waits and network errors are waited out a few
+        times here rather than failing a message whose first part has already arrived."""
+        for attempt in range(1, PART_ATTEMPTS + 1):
+            try:
+                return await call()
+            except RetryLater as error:
+                if attempt == PART_ATTEMPTS:
+                    raise
+                await asyncio.sleep(min(error.seconds, PART_WAIT_CAP))
+            except TransientFailure:
+                if attempt == PART_ATTEMPTS:
+                    raise
+                await asyncio.sleep(2 ** (attempt - 1))
+        raise AssertionError("unreachable")

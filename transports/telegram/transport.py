@@ -26,6 +26,8 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.delivery.messages import OutgoingMessage
+from bot.delivery.messenger import DeliveryError, RetryLater, TransientFailure
 from bot.services import Services
 from bot.transport import ServiceUnreachable, TransportRefused
 from handlers.chat import ChatHandlers
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# answerCallbackQuery: "0-200 characters" (https://core.telegram.org/bots/api#answercallbackquery)
+MAX_TOAST = 200
 
 
 def invite_link(settings: Settings, token: str) -> str | None:
@@ -84,6 +88,7 @@ class TelegramTransport:
         self.application: Application = _builder(settings).build()
         self._messenger = TelegramMessenger(self.application.bot)
         self._handlers: ChatHandlers | None = None
+        self._services: Services | None = None
         self._menus: Menus | None = None
 
     @property
@@ -113,6 +118,7 @@ class TelegramTransport:
     async def serve(self, services: Services, handlers: ChatHandlers) -> None:
         """Registers the handlers and the menus, then takes updates (polling or webhook)."""
         self._handlers = handlers
+        self._services = services
         self._menus = Menus(self.application.bot, self.settings, services.members)
         self.application.add_handlers(self._update_handlers())
         self.application.add_error_handler(self._error)
@@ -182,21 +188,53 @@ class TelegramTransport:
     async def _deliver(self, update: Update, event: ChatEvent, reply: Reply) -> None:
         """Sends a reply into the chat the update came from: the toast first, then messages."""
         chat = event.sender.address.id
+        for message_id in reply.retire:
+            try:
+                await self._messenger.clear_choices(chat, message_id)
+            except DeliveryError as error:  # cosmetic: the old buttons answer "no longer valid"
+                logger.info("could not take the buttons off a message: %s", error)
+        messages = list(reply.messages)
         if isinstance(event, Press):
             await self._answer_press(update, reply.toast)
         elif reply.toast:
-            await self._messenger.send(chat, Reply.text(reply.toast).messages[0])
-        for message in reply.messages:
-            await self._messenger.send(chat, message)
+            messages.insert(0, OutgoingMessage(reply.toast))
+        sent = await self._send_all(event, messages)
+        if reply.sent is not None:
+            await reply.sent(sent[len(sent) - len(reply.messages):])
         if reply.profile_changed is not None:
             await self._menus.refresh_for(reply.profile_changed)
         for address in reply.forgotten:
             await self._menus.forget(address)
 
+    async def _send_all(self, event: ChatEvent, messages: list[OutgoingMessage],
+                        ) -> list[str | None]:
+        """Sends the reply's messages in order; returns their ids.
+
+        A flood wait or a network failure does not lose the reply: that message and the ones
+        after it go to the outbox (urgent lane), which sends them when Telegram allows, in order,
+        like any message a state change owes (their ids are then None here).
+        """
+        address = event.sender.address
+        sent: list[str | None] = []
+        for index, message in enumerate(messages):
+            try:
+                sent.append(await self._messenger.send(address.id, message))
+            except (RetryLater, TransientFailure) as failure:
+                wait = failure.seconds if isinstance(failure, RetryLater) else 1.0
+                rest = messages[index:]
+                logger.warning("telegram: reply not sent now (%s); %d message(s) handed to the "
+                               "outbox", failure, len(rest))
+                await self._services.sender.defer(address, rest, wait)
+                sent.extend([None] * len(rest))
+                break
+        return sent
+
     @staticmethod
     async def _answer_press(update: Update, text: str | None) -> None:
         """Answers a button press; a press too old to answer was still handled, so ignore that."""
         query = update.callback_query
+        if text is not None and len(text) > MAX_TOAST:
+            text = text[:MAX_TOAST - 1] + "…"  # Telegram refuses a longer answer
         try:
             await query.answer(text)
         except BadRequest as error:

@@ -33,7 +33,9 @@ def event_of(update: Update) -> ChatEvent | None:
         return None
     sender = person_of(user)
     if update.callback_query is not None:
-        return Press(sender, update.callback_query.data or "")
+        query = update.callback_query
+        pressed = query.message.message_id if query.message is not None else None
+        return Press(sender, query.data or "", str(pressed) if pressed is not None else None)
     if update.my_chat_member is not None:
         status = update.my_chat_member.new_chat_member.status
         return Reachability(sender, blocked=status in ("kicked", "left"))
@@ -46,9 +48,10 @@ def event_of(update: Update) -> ChatEvent | None:
     if message.venue is not None:
         venue = message.venue
         return SharedLocation(sender, venue.location.latitude, venue.location.longitude,
-                              venue.title, venue.address)
+                              venue.title, venue.address, message.message_id)
     if message.location is not None:
-        return SharedLocation(sender, message.location.latitude, message.location.longitude)
+        return SharedLocation(sender, message.location.latitude, message.location.longitude,
+                              message_id=message.message_id)
     if message.text is None:
         return None
     first = message.entities[0] if message.entities else None
