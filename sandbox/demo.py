@@ -34,20 +34,13 @@ VOLUNTEERS = [
 Snapshot = dict[int, dict[int, tuple[str, tuple[str, ...], bool]]]
 
 
-class Transcript:
-    """Prints each step: what people did, then what every chat received or saw change."""
+class Steps:
+    """A transcript printed step by step: a numbered heading, then lines."""
 
-    def __init__(self, fake: FakeTelegram, t: Translator, out=sys.stdout) -> None:
-        self.fake = fake
+    def __init__(self, t: Translator, out) -> None:
         self.t = t
         self.out = out
-        self.snapshot: Snapshot = self._take()
         self.steps = 0
-
-    def _take(self) -> Snapshot:
-        return {person.user_id: {m.message_id: (_shown(m), tuple(m.button_texts), m.deleted)
-                                 for m in person.messages}
-                for person in self.fake.people.values()}
 
     def say(self, line: str = "") -> None:
         print(line, file=self.out)
@@ -56,6 +49,20 @@ class Transcript:
         self.steps += 1
         self.say()
         self.say(f"── {self.steps}. {title} ──")
+
+
+class Transcript(Steps):
+    """Prints each step: what people did, then what every chat received or saw change."""
+
+    def __init__(self, fake: FakeTelegram, t: Translator, out=sys.stdout) -> None:
+        super().__init__(t, out)
+        self.fake = fake
+        self.snapshot: Snapshot = self._take()
+
+    def _take(self) -> Snapshot:
+        return {person.user_id: {m.message_id: (_shown(m), tuple(m.button_texts), m.deleted)
+                                 for m in person.messages}
+                for person in self.fake.people.values()}
 
     def action(self, person: FakePerson, what: str, answer: str | None = None) -> None:
         line = f"{person.first_name} → {what}"

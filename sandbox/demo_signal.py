@@ -17,7 +17,7 @@ from bot.app import BotRuntime
 from bot.i18n import Translator, translator
 from bot.people.invitations import import_roster
 from bot.people.roster import RosterRow
-from sandbox.demo import demo_settings
+from sandbox.demo import Steps, demo_settings
 from sandbox.fake_signal import FakeSignalDaemon, FakeSignalPerson
 from storage.members import NewMember
 
@@ -34,27 +34,17 @@ PEOPLE = [
 Snapshot = dict[str, dict[int, tuple[str, bool]]]
 
 
-class PhoneTranscript:
+class PhoneTranscript(Steps):
     """Prints each step: what people did, then what every phone received, saw edited or lost."""
 
     def __init__(self, daemon: FakeSignalDaemon, t: Translator, out) -> None:
+        super().__init__(t, out)
         self.daemon = daemon
-        self.t = t
-        self.out = out
         self.snapshot: Snapshot = self._take()
-        self.steps = 0
 
     def _take(self) -> Snapshot:
         return {person.name: {m.timestamp: (m.text, m.deleted) for m in person.messages}
                 for person in self.daemon.people}
-
-    def say(self, line: str = "") -> None:
-        print(line, file=self.out)
-
-    def step(self, title: str) -> None:
-        self.steps += 1
-        self.say()
-        self.say(f"── {self.steps}. {title} ──")
 
     def did(self, person: FakeSignalPerson, what: str) -> None:
         self.say(f"{person.name.split()[0]} → {what}")

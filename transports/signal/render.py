@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bot import choices as codec
 from bot.delivery.messages import Choice, Location, OutgoingMessage
+from bot.delivery.messages import split_text as split_into_parts  # Signal counts UTF-8 bytes
 from bot.i18n import Translator
 from storage.chat_memory import NewOffer
 
@@ -41,36 +42,9 @@ def utf8_len(text: str) -> int:
     return len(text.encode())
 
 
-def _cut(line: str, limit: int) -> list[str]:
-    """A line longer than `limit` bytes, cut at character boundaries."""
-    pieces, current = [], ""
-    for char in line:
-        if utf8_len(current) + utf8_len(char) > limit:
-            pieces.append(current)
-            current = ""
-        current += char
-    return [*pieces, current]
-
-
 def split_text(text: str, limit: int = MAX_BYTES) -> list[str]:
     """The text in as few parts of at most `limit` UTF-8 bytes as whole lines allow."""
-    if utf8_len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        for piece in _cut(line, limit) if utf8_len(line) > limit else [line]:
-            extra = utf8_len(piece) + (1 if current else 0)
-            if current and size + extra > limit:
-                parts.append("\n".join(current))
-                current, size = [], 0
-                extra = utf8_len(piece)
-            current.append(piece)
-            size += extra
-    if current:
-        parts.append("\n".join(current))
-    return [part for part in parts if part.strip()] or [text[:1]]
+    return split_into_parts(text, limit, utf8_len)
 
 
 def map_link(latitude: float, longitude: float) -> str:
