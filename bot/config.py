@@ -40,6 +40,7 @@ __all__ = [
     "IncidentKind",
     "RetentionSettings",
     "Settings",
+    "Skill",
     "Wave",
     "load_settings",
 ]
@@ -190,6 +191,9 @@ class CalloutSettings(_Section):
     # Preferably a woman and a man: hold a last place that would make a one-gender team.
     prefer_mixed_gender: bool = True
     mixed_gender_wait: Duration = timedelta(minutes=3)
+    # A call-out that asks for a skill (e.g. Arabic): how long the last place is held for someone
+    # who has it before the held volunteer is confirmed anyway.
+    skill_wait: Duration = timedelta(minutes=5)
     watchdog_every: Duration = timedelta(minutes=1)
 
     @field_validator("kinds")
@@ -350,6 +354,30 @@ class DebriefSettings(_Section):
         return self.followup_questions if kind == "followup" else self.questions
 
 
+class Skill(_Section):
+    """A skill members can carry (a language, präst/diakon, first aid) and /activate can ask for."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    sv: str = Field(min_length=1, max_length=40)
+    en: str = Field(min_length=1, max_length=40)
+
+    def label(self, locale: str) -> str:
+        return self.en if locale == "en" else self.sv
+
+
+# From the groups' own words: volunteers "med olika erfarenhet och kompetens" – languages the
+# people affected speak, the church, children and young people, first aid.
+DEFAULT_SKILLS = [
+    Skill(key="arabic", sv="Arabiska", en="Arabic"),
+    Skill(key="somali", sv="Somaliska", en="Somali"),
+    Skill(key="finnish", sv="Finska", en="Finnish"),
+    Skill(key="tigrinya", sv="Tigrinja", en="Tigrinya"),
+    Skill(key="priest", sv="Präst eller diakon", en="Priest or deacon"),
+    Skill(key="children", sv="Barn och unga", en="Children and young people"),
+    Skill(key="first_aid", sv="Första hjälpen", en="First aid"),
+]
+
+
 class EnrolmentSettings(_Section):
     invite_expires: Duration = timedelta(days=7)
 
@@ -392,6 +420,19 @@ class Settings(BaseSettings):
     enrolment: EnrolmentSettings = EnrolmentSettings()
     storage: StorageSettings = StorageSettings()
     retention: RetentionSettings = RetentionSettings()
+    skills: list[Skill] = DEFAULT_SKILLS
+
+    @field_validator("skills")
+    @classmethod
+    def _unique_skills(cls, skills: list[Skill]) -> list[Skill]:
+        keys = [skill.key for skill in skills]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"skill listed twice: {', '.join(duplicates)}")
+        return skills
+
+    def skill(self, key: str) -> Skill | None:
+        return next((skill for skill in self.skills if skill.key == key), None)
 
     @model_validator(mode="after")
     def _areas_are_consistent(self) -> Settings:

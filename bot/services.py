@@ -21,6 +21,7 @@ from storage.database import Database
 from storage.dialogues import DialogueStore
 from storage.members import MemberStore
 from storage.outbox import OutboxStore
+from storage.skills import SkillReads
 
 __all__ = ["Services"]
 
@@ -42,6 +43,7 @@ class Services:
     roster: RosterAdmin
     reports: ReportService
     audit: AuditReads
+    skills: SkillReads
 
     async def start(self) -> None:
         """Makes the configured admins leaders, starts delivering (what a crash left unsent
@@ -83,4 +85,5 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
         sender=sender, deadlines=deadlines, privacy=privacy,
         roster=RosterAdmin(settings, database, members, privacy, clock),
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
+        skills=SkillReads(database),
     )

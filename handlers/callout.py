@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from bot.callout.render import status_detail, status_overview
+from bot.callout.skills import requirement_lines
 from bot.choices import ActivateChoice, Answer, HoldAction, MissionAction, StatusAction
 from bot.delivery.messages import Choice, OutgoingMessage
 from bot.people.availability import parse_away
@@ -101,10 +102,15 @@ class CalloutHandlers:
 
     async def _detail(self, caller: Caller, activation: Activation) -> OutgoingMessage:
         reads = self.services.callouts.reads
-        return status_detail(self.services.settings, activation,
-                             await reads.requests_with_members(activation.id),
+        people = await reads.requests_with_members(activation.id)
+        team = [member for request, member in people if request.state == "confirmed"]
+        skills = (await self.services.skills.of(member.id for member in team)
+                  if activation.required_skills else {})
+        notes = requirement_lines(self.services.settings, activation,
+                                  [(member, skills[member.id]) for member in team], caller.t)
+        return status_detail(self.services.settings, activation, people,
                              await reads.unreachable_count(activation.id),
-                             self.services.clock(), caller.t)
+                             self.services.clock(), caller.t, notes=notes)
 
     async def _volunteer_status(self, caller: Caller) -> OutgoingMessage:
         member, t = caller.member, caller.t

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.callout.render import area_name
+from bot.callout.skills import skill_labels
 from bot.choices import EnrolChoice, LanguageChoice
 from bot.delivery.messages import Choice, OutgoingMessage
 from bot.durations import parse_duration
@@ -100,6 +101,8 @@ class EnrolmentHandlers:
             t.gettext("Area: {area}").format(area=area_name(settings, member.area)),
             t.gettext("Gender: {gender}").format(gender=t.gettext(GENDER_LABELS[member.gender])),
             t.gettext("Phone: {phone}").format(phone=member.phone or "–"),
+            t.gettext("Skills: {skills}").format(skills=skill_labels(
+                settings, await self.services.skills.member(member.id), t) or "–"),
             t.gettext("Language: {language}").format(language=t.locale),
             t.gettext("Availability: {state}").format(state=away),
         ]

@@ -34,6 +34,7 @@ class NewActivation:
     location_title: str | None = None
     location_address: str | None = None
     exercise: bool = False
+    skills: tuple[str, ...] = ()  # skill keys the team should include (config [[skills]])
 
 
 # A volunteer is busy while they are confirmed on (or hold a place of) another running

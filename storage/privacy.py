@@ -166,6 +166,8 @@ async def erase_member(connection: Connection, member_id: int, placeholder: str,
         " gender = 'undisclosed', status = 'removed', removed_at = ? WHERE id = ?",
         (placeholder, to_db(now), member_id))
     await connection.execute("DELETE FROM member_addresses WHERE member_id = ?", (member_id,))
+    # Skills (a language) can say something about where a person comes from.
+    await connection.execute("DELETE FROM member_skills WHERE member_id = ?", (member_id,))
     for address in addresses:
         await connection.execute("DELETE FROM dialogues WHERE address = ?", (address,))
         await connection.execute(
@@ -211,8 +213,11 @@ async def member_data(database: Database, member_id: int) -> dict[str, Any]:
         "SELECT d.kind, d.step, d.data, d.updated_at FROM dialogues AS d JOIN member_addresses"
         " AS a ON d.address = a.transport || ':' || a.address WHERE a.member_id = ?",
         (member_id,))
+    skills = await database.fetch_all(
+        "SELECT skill FROM member_skills WHERE member_id = ? ORDER BY skill", (member_id,))
     return {
         "member": _as_dict(member) if member else None,
+        "skills": [row["skill"] for row in skills],
         "addresses": [_as_dict(row) for row in addresses],
         "requests": [_as_dict(row) for row in requests],
         "invites": [_as_dict(row) for row in invites],

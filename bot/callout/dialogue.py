@@ -1,6 +1,7 @@
-"""The leader's /activate dialogue: kind (or [Övning] first) → area → people needed → summary →
-briefing → location → preview with [Skicka larm] / [Avbryt]. Kept in the database step by step
-(storage.dialogues), so a restart in the middle does not lose what the leader has typed. Once
+"""The leader's /activate dialogue: kind (or [Övning] first) → area → people needed (with
+[Särskild kompetens…] for the skills to ask for) → summary → briefing → location → preview with
+[Skicka larm] / [Avbryt]. Kept in the database step by step (storage.dialogues), so a restart
+in the middle does not lose what the leader has typed. Once
 [Övning] is chosen, every question, the preview and the call-out itself say "ÖVNING" first.
 """
 
@@ -20,6 +21,7 @@ from bot.callout.draft import (
 )
 from bot.callout.render import area_name, exercise_mark
 from bot.callout.service import CalloutService, Issued
+from bot.callout.skills import parse_skills, skill_labels
 from bot.choices import ActivateChoice
 from bot.config import Settings
 from bot.delivery.messages import Choice, OutgoingMessage
@@ -35,6 +37,9 @@ __all__ = ["ActivationDialogue", "DialogueReply"]
 KIND = "activate"
 # Values of the kind step's exercise toggle: a kind key cannot contain "-", so no clash.
 EXERCISE_ON, EXERCISE_OFF = "ex-on", "ex-off"
+# The needed step's way into the skills step, and that step's "done": a skill key cannot
+# contain "-" either.
+SKILLS_OPEN, SKILLS_DONE = "-skills", "-done"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,19 @@ class ActivationDialogue:
                 and 1 <= int(choice.value) <= MAX_NEEDED:
             data["needed"] = int(choice.value)
             return await self._next(leader, dialogue, t)
+        if choice.step == "needed" and choice.value == SKILLS_OPEN and self.settings.skills:
+            data["skills_open"] = True
+            return await self._next(leader, dialogue, t)
+        if choice.step == "skills" and choice.value == SKILLS_DONE:
+            data["skills_open"] = False
+            return await self._next(leader, dialogue, t)
+        if choice.step == "skills" and self.settings.skill(choice.value):
+            chosen = data.setdefault("skills", [])
+            if choice.value in chosen:
+                chosen.remove(choice.value)
+            else:
+                chosen.append(choice.value)
+            return await self._next(leader, dialogue, t)
         if choice.step == "location" and choice.value == "skip":
             data["location_done"] = True
             return await self._next(leader, dialogue, t)
@@ -113,6 +131,15 @@ class ActivationDialogue:
                 if not (value.isdecimal() and len(value) <= 2):
                     raise DraftRefused("needed", "not a number")
                 data["needed"] = check_needed(int(value))
+            elif dialogue.step == "skills":
+                try:
+                    data["skills"] = list(parse_skills(self.settings, value))
+                except ValueError as unknown:
+                    return DialogueReply([OutgoingMessage(t.gettext(
+                        "There is no skill “{name}”. Press the skills you need, or write them "
+                        "separated by commas.").format(name=str(unknown)[:40])),
+                        self._question(dialogue, t)])
+                data["skills_open"] = False
             elif dialogue.step == "summary":
                 data["summary"] = check_text("summary", value, MAX_SUMMARY)
             elif dialogue.step == "briefing":
@@ -169,7 +196,7 @@ class ActivationDialogue:
             else:
                 return "area"
         if "needed" not in data:
-            return "needed"
+            return "skills" if data.get("skills_open") else "needed"
         if "summary" not in data:
             return "summary"
         if "briefing" not in data:
@@ -210,8 +237,31 @@ class ActivationDialogue:
             choices = sorted({1, 2, 3, 4, default})
             row = tuple(Choice(f"{n} ✓" if n == default else str(n),
                                ActivateChoice("needed", str(n)).pack()) for n in choices)
-            return OutgoingMessage(t.gettext("How many support persons are needed? Press a "
-                                             "number or write one."), choices=(row, abort))
+            text = t.gettext("How many support persons are needed? Press a number or write one.")
+            rows: tuple[tuple[Choice, ...], ...] = (row,)
+            if self.settings.skills:
+                chosen = dialogue.data.get("skills")
+                rows += ((Choice(t.gettext("Particular skill…"),
+                                 ActivateChoice("needed", SKILLS_OPEN).pack()),),)
+                if chosen:
+                    text += "\n" + t.gettext("Asked for: {skills}").format(
+                        skills=skill_labels(self.settings, chosen, t))
+            return OutgoingMessage(text, choices=(*rows, abort))
+        if step == "skills":
+            chosen = dialogue.data.get("skills", [])
+            skills = [Choice(("✓ " if skill.key in chosen else "") + skill.label(t.locale),
+                             ActivateChoice("skills", skill.key).pack())
+                      for skill in self.settings.skills]
+            rows = tuple(tuple(skills[i:i + 2]) for i in range(0, len(skills), 2))
+            done = Choice(t.gettext("Done") if chosen else t.gettext("No particular skill"),
+                          ActivateChoice("skills", SKILLS_DONE).pack())
+            text = t.gettext("Which skill is needed, e.g. a language? Those who have it are "
+                             "asked first, and the last place is held a while for one of them. "
+                             "Press the skills (or write them), then Done.")
+            if chosen:
+                text += "\n" + t.gettext("Chosen: {skills}").format(
+                    skills=skill_labels(self.settings, chosen, t))
+            return OutgoingMessage(text, choices=(*rows, (done,), abort))
         if step == "summary":
             return OutgoingMessage(t.gettext(
                 "Write a short summary that is sent to everyone asked, e.g. “Fire in a house, "
@@ -238,6 +288,9 @@ class ActivationDialogue:
             t.gettext("Kind: {kind}").format(kind=kind.label(t.locale) if kind else data["kind"]),
             t.gettext("Area: {area}").format(area=area_name(self.settings, data["area"])),
             t.gettext("Needed: {count}").format(count=data["needed"]),
+            *([t.gettext("Asked for: {skills}").format(
+                skills=skill_labels(self.settings, data["skills"], t))]
+              if data.get("skills") else []),
             t.gettext("Summary (to everyone asked): {text}").format(text=data["summary"]),
             t.gettext("Briefing (only to the confirmed): {text}").format(text=data["briefing"]),
             t.gettext("Place: {place}").format(place=place or "–"),
@@ -257,7 +310,8 @@ class ActivationDialogue:
             kind=data["kind"], area=data["area"], needed=int(data["needed"]),
             summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
             location_lon=data.get("lon"), location_title=data.get("title"),
-            location_address=data.get("address"), exercise=bool(data.get("exercise")))
+            location_address=data.get("address"), exercise=bool(data.get("exercise")),
+            skills=tuple(data.get("skills", ())))
         issued = await self.callouts.issue(Actor.leader(leader), draft)
         text = t.ngettext("Call-out {code} sent to {count} support person.",
                           "Call-out {code} sent to {count} support persons.",

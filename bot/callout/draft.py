@@ -17,6 +17,7 @@ __all__ = [
     "MAX_BRIEFING",
     "MAX_NEEDED",
     "MAX_PLACE",
+    "MAX_SKILLS",
     "MAX_SUMMARY",
     "Actor",
     "DraftRefused",
@@ -29,6 +30,7 @@ MAX_NEEDED = 20
 MAX_SUMMARY = 300
 MAX_BRIEFING = 2500
 MAX_PLACE = 300  # a typed meeting place or address
+MAX_SKILLS = 5  # skills one call-out may ask for
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,5 +101,10 @@ def check_draft(settings: Settings, draft: NewActivation) -> NewActivation:
     if draft.location_lat is not None and not (-90 <= draft.location_lat <= 90
                                                and -180 <= draft.location_lon <= 180):
         raise DraftRefused("location", "not a place on Earth")
+    unknown = [key for key in draft.skills if settings.skill(key) is None]
+    if unknown:
+        raise DraftRefused("skills", f"unknown skill {unknown[0]!r}")
+    if len(set(draft.skills)) > MAX_SKILLS:
+        raise DraftRefused("skills", f"at most {MAX_SKILLS} skills")
     return replace(draft, summary=summary, briefing=briefing, location_title=title,
-                   location_address=place)
+                   location_address=place, skills=tuple(dict.fromkeys(draft.skills)))

@@ -1,4 +1,5 @@
-"""Reading a roster CSV (name, phone, area, gender, role, locale) into members to pre-register.
+"""Reading a roster CSV (name, phone, area, gender, role, locale, skills) into members to
+pre-register.
 
 The whole file is checked before anything is stored: the first bad row is reported with its line
 number and nothing is imported, so a half-imported roster never has to be cleaned up by hand.
@@ -11,6 +12,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.callout.skills import parse_skills
 from bot.config import Settings
 from bot.people.phone import normalise_phone
 from storage.members import NewMember
@@ -18,7 +20,7 @@ from storage.models import Gender, Role
 
 __all__ = ["COLUMNS", "RosterError", "RosterRow", "parse_roster", "read_roster"]
 
-COLUMNS = ("name", "phone", "area", "gender", "role", "locale")
+COLUMNS = ("name", "phone", "area", "gender", "role", "locale", "skills")
 
 _GENDERS: dict[str, Gender] = {
     "kvinna": "female", "k": "female", "female": "female", "f": "female", "woman": "female",
@@ -111,8 +113,14 @@ def parse_roster(text: str, settings: Settings, source: str = "roster") -> list[
         locale = values.get("locale", "").lower() or None
         if locale not in (None, "sv", "en"):
             raise bad(f"locale {values['locale']!r} is not sv or en")
+        try:  # "arabiska|finska", or keys; separated by | , ; / or +
+            skills = parse_skills(settings, values.get("skills", ""))
+        except ValueError as unknown:
+            raise bad(f"unknown skill {str(unknown)!r} (known: "
+                      f"{', '.join(skill.key for skill in settings.skills) or 'none'})") from None
         members.append(RosterRow(line, NewMember(name=values["name"], role=role, phone=phone,
-                                                 area=area, gender=gender, locale=locale)))
+                                                 area=area, gender=gender, locale=locale,
+                                                 skills=skills)))
     if not members:
         raise RosterError(f"{source}: no members in the file")
     return members
