@@ -132,6 +132,9 @@ class OrganisationSettings(_Section):
     timezone: str = "Europe/Stockholm"
     default_locale: Literal["sv", "en"] = "sv"
     duty_phone: str | None = None
+    # Who an employer can ask about a certificate (/intyg), e.g. the coordinator's name, e-mail
+    # and phone; the duty phone when unset.
+    contact: str | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -14,7 +14,7 @@ from bot.delivery.sender import OutboxSender
 from bot.people.enrolment import EnrolmentService
 from bot.people.privacy import PrivacyService
 from bot.people.roster_admin import RosterAdmin
-from bot.records.service import ReportService
+from bot.records.service import CertificateService, ReportService
 from storage.audit import AuditReads
 from storage.clock import Clock
 from storage.database import Database
@@ -44,6 +44,7 @@ class Services:
     reports: ReportService
     audit: AuditReads
     skills: SkillReads
+    certificates: CertificateService
 
     async def start(self) -> None:
         """Makes the configured admins leaders, starts delivering (what a crash left unsent
@@ -85,5 +86,5 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
         sender=sender, deadlines=deadlines, privacy=privacy,
         roster=RosterAdmin(settings, database, members, privacy, clock),
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
-        skills=SkillReads(database),
+        skills=SkillReads(database), certificates=CertificateService(settings, database, clock),
     )

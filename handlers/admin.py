@@ -35,7 +35,7 @@ ROSTER_VERBS = {"pause": "pause", "pausa": "pause", "resume": "resume", "återup
 SKILL_VERBS = ("skills", "skill", "kompetens", "kompetenser")
 
 
-def _member_id(text: str) -> int | None:
+def member_id_from(text: str) -> int | None:
     """A member id as typed ("17"); None for anything else, however many digits."""
     return int(text) if text.isdecimal() and len(text) <= 9 else None
 
@@ -96,7 +96,7 @@ class AdminHandlers:
         if args[0].lower() in SKILL_VERBS:
             return await self._roster_skills(caller, args[1:])
         verb = ROSTER_VERBS.get(args[0].lower())
-        member_id = _member_id(args[1]) if len(args) == 2 else None
+        member_id = member_id_from(args[1]) if len(args) == 2 else None
         if verb is None or member_id is None:
             return Reply.text(t.gettext(
                 "Usage: /roster, or /roster pause|resume|leader|volunteer ID"))
@@ -115,7 +115,7 @@ class AdminHandlers:
     async def _roster_skills(self, caller: Caller, args: tuple[str, ...]) -> Reply:
         """/roster skills ID KEY, KEY…: sets a member's skills ("-" clears them)."""
         t, settings = caller.t, self.services.settings
-        member_id = _member_id(args[0]) if args else None
+        member_id = member_id_from(args[0]) if args else None
         usage = t.gettext("Usage: /roster skills ID arabic, first_aid (or - for none). Known: "
                           "{keys}").format(keys=", ".join(skill.key for skill in settings.skills))
         if member_id is None or len(args) < 2:
@@ -154,7 +154,7 @@ class AdminHandlers:
     async def remove(self, caller: Caller, command: Command) -> Reply:
         """/remove ID: asks the leader to confirm the erasure of a member's personal data."""
         t, args = caller.t, command.args
-        member_id = _member_id(args[0]) if len(args) == 1 else None
+        member_id = member_id_from(args[0]) if len(args) == 1 else None
         if member_id is None:
             return Reply.text(t.gettext("Usage: /remove ID (the number in /roster)"))
         member = await self.services.members.by_id(member_id)

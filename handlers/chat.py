@@ -15,6 +15,7 @@ from bot.people.persons import translator_for
 from bot.services import Services
 from handlers.admin import AdminHandlers
 from handlers.callout import CalloutHandlers
+from handlers.certificate import CertificateHandlers
 from handlers.commands import access_of
 from handlers.debrief import DebriefHandlers
 from handlers.enrolment import EnrolmentHandlers, InviteLinks
@@ -47,6 +48,7 @@ class ChatHandlers:
         self.callout = CalloutHandlers(services)
         self.admin = AdminHandlers(services)
         self.debrief = DebriefHandlers(services)
+        self.certificate = CertificateHandlers(services)
         self.commands: dict[str, CommandHandler] = {
             "start": self.enrolment.start,
             "help": self.enrolment.help,
@@ -65,6 +67,7 @@ class ChatHandlers:
             "roster": self.admin.roster,
             "remove": self.admin.remove,
             "mydata": self.admin.mydata,
+            "intyg": self.certificate.intyg,
         }
 
     async def handle(self, event: ChatEvent) -> Reply:

@@ -35,6 +35,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("back", N_("Available again"), ("leader", "volunteer")),
     Command("me", N_("Your profile"), ("leader", "volunteer")),
     Command("language", N_("Choose language"), ("leader", "volunteer")),
+    Command("intyg", N_("Certificate of your hours for your employer: /intyg [YEAR]"),
+            ("volunteer",)),
+    Command("intyg", N_("Certificate of hours: /intyg [YEAR], or /intyg ID YEAR for a member"),
+            ("leader",)),
     Command("mydata", N_("All data the bot stores about you"), ("leader", "volunteer")),
     Command("help", N_("What you can do here"), ("leader", "volunteer")),
 )
