@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 __all__ = [
     "ActivateChoice",
     "Answer",
+    "AttendanceMark",
     "Callback",
     "DebriefAction",
     "EnrolChoice",
@@ -24,6 +25,8 @@ __all__ = [
     "MissionAction",
     "RemoveConfirm",
     "StatusAction",
+    "TrainingAnswer",
+    "TrainingChoice",
     "parse",
 ]
 
@@ -135,6 +138,49 @@ class ActivateChoice(_StepChoice):
     prefix: ClassVar[str] = "x1"
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingChoice(_StepChoice):
+    """A choice inside a leader's dialogue announcing a training day or meeting."""
+
+    prefix: ClassVar[str] = "g1"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingAnswer:
+    """A member's [Kommer] / [Kommer inte] on a training invitation."""
+
+    prefix: ClassVar[str] = "k1"
+    invite_id: int
+    coming: bool
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.invite_id}:{'y' if self.coming else 'n'}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> TrainingAnswer | None:
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("y", "n"):
+            return cls(int(parts[0]), parts[1] == "y")
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceMark:
+    """A leader marking one invited member as there (or not) on a training's roll."""
+
+    prefix: ClassVar[str] = "n1"
+    invite_id: int
+    attended: bool
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.invite_id}:{int(self.attended)}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> AttendanceMark | None:
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("0", "1"):
+            return cls(int(parts[0]), parts[1] == "1")
+        return None
+
+
 DebriefVerb = Literal["v", "on", "off", "ok", "sk", "p", "r"]
 _DEBRIEF_VERBS = ("v", "on", "off", "ok", "sk", "p", "r")
 
@@ -203,10 +249,12 @@ class RemoveConfirm:
 
 
 Callback = (Answer | MissionAction | HoldAction | StatusAction | EnrolChoice | ActivateChoice
-            | LanguageChoice | RemoveConfirm | DebriefAction)
+            | LanguageChoice | RemoveConfirm | DebriefAction | TrainingChoice | TrainingAnswer
+            | AttendanceMark)
 _KINDS = {kind.prefix: kind for kind in (Answer, MissionAction, HoldAction, StatusAction,
                                          EnrolChoice, ActivateChoice, LanguageChoice,
-                                         RemoveConfirm, DebriefAction)}
+                                         RemoveConfirm, DebriefAction, TrainingChoice,
+                                         TrainingAnswer, AttendanceMark)}
 
 
 def parse(data: str | None) -> Callback | None:

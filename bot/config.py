@@ -41,6 +41,7 @@ __all__ = [
     "RetentionSettings",
     "Settings",
     "Skill",
+    "TrainingSettings",
     "Wave",
     "load_settings",
 ]
@@ -381,6 +382,22 @@ DEFAULT_SKILLS = [
 ]
 
 
+class TrainingSettings(_Section):
+    """Training days and meetings, and who counts as trained."""
+
+    # The reminder to those who said Kommer (or have not answered), this long before the start
+    # ("0s": none).
+    reminder_before: Duration = timedelta(hours=24)
+    # This long after the start, the leader who announced it is asked to mark attendance
+    # ("0s": they use /training ID themselves).
+    mark_after: Duration = timedelta(hours=3)
+    # Only trained members are asked in real call-outs (exercises still ask everyone).
+    only_trained: bool = False
+    # Trained = the introduction done; with a period here, also a training (or the
+    # introduction) within that period, e.g. "52w" ("0s": the introduction is enough).
+    refresh_within: Duration = timedelta()
+
+
 class EnrolmentSettings(_Section):
     invite_expires: Duration = timedelta(days=7)
 
@@ -424,6 +441,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     retention: RetentionSettings = RetentionSettings()
     skills: list[Skill] = DEFAULT_SKILLS
+    training: TrainingSettings = TrainingSettings()
 
     @field_validator("skills")
     @classmethod

@@ -15,6 +15,8 @@ from bot.people.enrolment import EnrolmentService
 from bot.people.privacy import PrivacyService
 from bot.people.roster_admin import RosterAdmin
 from bot.records.service import CertificateService, ReportService
+from bot.training.dialogue import TrainingDialogue
+from bot.training.service import TrainingService
 from storage.audit import AuditReads
 from storage.clock import Clock
 from storage.database import Database
@@ -45,6 +47,8 @@ class Services:
     audit: AuditReads
     skills: SkillReads
     certificates: CertificateService
+    training: TrainingService
+    training_dialogue: TrainingDialogue
 
     async def start(self) -> None:
         """Makes the configured admins leaders, starts delivering (what a crash left unsent
@@ -79,6 +83,7 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
     # Sensitive details are purged a retention period after a call-out ends, either way.
     callouts.on_closed.append(privacy.schedule_purge)
     callouts.on_cancelled.append(privacy.schedule_purge)
+    training = TrainingService(settings, database, clock, callouts.out, deadlines, sender.wake)
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
@@ -87,4 +92,6 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
         roster=RosterAdmin(settings, database, members, privacy, clock),
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
         skills=SkillReads(database), certificates=CertificateService(settings, database, clock),
+        training=training,
+        training_dialogue=TrainingDialogue(settings, dialogues, training, clock),
     )

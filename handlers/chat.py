@@ -30,6 +30,7 @@ from handlers.events import (
 )
 from handlers.guard import Access, Caller, Guard
 from handlers.reply import Reply
+from handlers.training import TrainingHandlers
 
 __all__ = ["ChatHandlers"]
 
@@ -49,6 +50,7 @@ class ChatHandlers:
         self.admin = AdminHandlers(services)
         self.debrief = DebriefHandlers(services)
         self.certificate = CertificateHandlers(services)
+        self.training = TrainingHandlers(services)
         self.commands: dict[str, CommandHandler] = {
             "start": self.enrolment.start,
             "help": self.enrolment.help,
@@ -68,6 +70,7 @@ class ChatHandlers:
             "remove": self.admin.remove,
             "mydata": self.admin.mydata,
             "intyg": self.certificate.intyg,
+            "training": self.training.training,
         }
 
     async def handle(self, event: ChatEvent) -> Reply:
@@ -129,6 +132,12 @@ class ChatHandlers:
                 handler, access = self.callout.activate_choice, "leader"
             case choices.RemoveConfirm():
                 handler, access = self.admin.remove_confirm, "leader"
+            case choices.TrainingAnswer():
+                handler, access = self.training.answer, "anyone"
+            case choices.TrainingChoice():
+                handler, access = self.training.choice, "leader"
+            case choices.AttendanceMark():
+                handler, access = self.training.mark, "leader"
             case _:
                 return Reply.pressed(caller.t.gettext("This button is no longer valid."))
         return self.guard.refusal(caller, access, pressed=True) or await handler(caller, choice)
@@ -144,6 +153,9 @@ class ChatHandlers:
         activating = await self.callout.dialogue_text(caller, text)
         if activating is not None:
             return activating
+        announcing = await self.training.dialogue_text(caller, text)
+        if announcing is not None:
+            return announcing
         # After the leader's /activate dialogue: a volunteer answering a questionnaire.
         if await self.debrief.text(caller, text):
             return Reply()

@@ -12,6 +12,7 @@ from bot.durations import parse_duration
 from bot.people.enrolment import GENDER_LABELS, ROLE_LABELS, EnrolmentResult
 from bot.people.persons import translator_for
 from bot.services import Services
+from bot.training.render import status_lines
 from handlers.commands import help_text
 from handlers.events import Command, SharedContact, Text
 from handlers.guard import Caller
@@ -105,6 +106,7 @@ class EnrolmentHandlers:
                 settings, await self.services.skills.member(member.id), t) or "–"),
             t.gettext("Language: {language}").format(language=t.locale),
             t.gettext("Availability: {state}").format(state=away),
+            *status_lines(*await self.services.training.status(member.id), t),
         ]
         return Reply.text("\n".join(lines))
 

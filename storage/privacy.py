@@ -168,6 +168,7 @@ async def erase_member(connection: Connection, member_id: int, placeholder: str,
     await connection.execute("DELETE FROM member_addresses WHERE member_id = ?", (member_id,))
     # Skills (a language) can say something about where a person comes from.
     await connection.execute("DELETE FROM member_skills WHERE member_id = ?", (member_id,))
+    await connection.execute("DELETE FROM member_training WHERE member_id = ?", (member_id,))
     for address in addresses:
         await connection.execute("DELETE FROM dialogues WHERE address = ?", (address,))
         await connection.execute(
@@ -215,9 +216,18 @@ async def member_data(database: Database, member_id: int) -> dict[str, Any]:
         (member_id,))
     skills = await database.fetch_all(
         "SELECT skill FROM member_skills WHERE member_id = ? ORDER BY skill", (member_id,))
+    training = await database.fetch_all(
+        "SELECT introduction_on, last_training_on FROM member_training WHERE member_id = ?",
+        (member_id,))
+    invitations = await database.fetch_all(
+        "SELECT t.kind, t.starts_at, t.place, i.answer, i.answered_at, i.attended"
+        " FROM training_invites AS i JOIN trainings AS t ON t.id = i.training_id"
+        " WHERE i.member_id = ? ORDER BY t.starts_at", (member_id,))
     return {
         "member": _as_dict(member) if member else None,
         "skills": [row["skill"] for row in skills],
+        "training_status": _as_dict(training[0]) if training else None,
+        "trainings": [_as_dict(row) for row in invitations],
         "addresses": [_as_dict(row) for row in addresses],
         "requests": [_as_dict(row) for row in requests],
         "invites": [_as_dict(row) for row in invites],

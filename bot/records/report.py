@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.training.rules import TrainingFigures
 from storage.debrief_stats import SUPPORT_OPTIONS, DebriefRow, WelfareAlert
 from storage.reports import ActivationFacts, RequestFacts
 
@@ -134,6 +135,7 @@ class AnnualReport:
     area_keys: tuple[str, ...] = field(default=())
 
     activations: int = 0  # every call-out of the year, of any sort and state
+    training: TrainingFigures | None = None  # trainings, attendance, trained per municipality
 
     @property
     def is_empty(self) -> bool:

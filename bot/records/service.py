@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from bot.config import Settings
 from bot.i18n import translator
@@ -20,6 +21,7 @@ from bot.records.certificate import (
 from bot.records.certificate import render_html as render_certificate
 from bot.records.report import AnnualReport, compute_report
 from bot.records.report_html import csv_tables, key_figures_text, render_html
+from bot.training.rules import TrainingFigures, training_figures
 from storage.audit import append_audit
 from storage.certificates import AssignmentFacts, CertificateReads
 from storage.clock import Clock
@@ -27,6 +29,7 @@ from storage.database import Database
 from storage.debrief_stats import debrief_rows, welfare_alerts
 from storage.models import Member
 from storage.reports import ReportReads
+from storage.training import TrainingReads
 
 __all__ = ["FIRST_YEAR", "CertificateFiles", "CertificateService", "ReportFiles",
            "ReportService", "valid_year"]
@@ -65,10 +68,24 @@ class ReportService:
 
     async def compute(self, year: int) -> AnnualReport:
         """The year's figures (an empty year gives an empty report, not an error)."""
-        return compute_report(self.settings, year, await self.reads.activations(year),
-                              await self.reads.requests(year),
-                              await debrief_rows(self.db, year), self.clock(),
-                              welfare_alerts=await welfare_alerts(self.db, year))
+        report = compute_report(self.settings, year, await self.reads.activations(year),
+                                await self.reads.requests(year),
+                                await debrief_rows(self.db, year), self.clock(),
+                                welfare_alerts=await welfare_alerts(self.db, year))
+        return replace(report, training=await self._training(year))
+
+    async def _training(self, year: int) -> TrainingFigures:
+        """The year's trainings, attendance and trained support persons (at the year's end,
+        or now for the current year)."""
+        tz = self.settings.organisation.tz
+        start = datetime(year, 1, 1, tzinfo=tz)
+        end = datetime(year + 1, 1, 1, tzinfo=tz)
+        reads = TrainingReads(self.db)
+        return training_figures(
+            self.settings.area_keys, await reads.between(start, end),
+            await reads.year_attendance(start, end), await reads.active_members(),
+            await reads.facts(), timezone=tz, as_of=min(self.clock(), end),
+            refresh_within=self.settings.training.refresh_within)
 
     async def build(self, year: int, locale: str) -> ReportFiles:
         """The report as HTML, CSV tables and chat text; charts drawn in a worker thread."""

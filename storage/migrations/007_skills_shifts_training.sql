@@ -10,3 +10,37 @@ CREATE TABLE member_skills (
 -- The skills a call-out asks for ("minst en som talar arabiska"), comma-separated keys; the last
 -- place is held a while for someone who has them.
 ALTER TABLE activations ADD COLUMN required_skills TEXT NOT NULL DEFAULT '';
+
+-- Training days and meetings: announced to everyone or to areas, answered Kommer / Kommer inte,
+-- reminded the day before, attendance marked afterwards.
+CREATE TABLE trainings (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('introduction', 'training', 'meeting')),
+    starts_at   TEXT NOT NULL,
+    place       TEXT NOT NULL,
+    details     TEXT NOT NULL,
+    areas       TEXT NOT NULL DEFAULT '',    -- comma-separated area keys; '' = everyone
+    created_by  INTEGER REFERENCES members (id),
+    created_at  TEXT NOT NULL,
+    marked_at   TEXT                         -- when attendance was last marked
+);
+CREATE INDEX trainings_starts ON trainings (starts_at);
+
+CREATE TABLE training_invites (
+    id          INTEGER PRIMARY KEY,
+    training_id INTEGER NOT NULL REFERENCES trainings (id),
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    answer      TEXT CHECK (answer IN ('yes', 'no')),
+    answered_at TEXT,
+    attended    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (training_id, member_id)
+);
+CREATE INDEX training_invites_member ON training_invites (member_id);
+
+-- A member's training status: the introduction (date) and the latest training attended. Set by
+-- attendance, or by a leader for training done before the bot.
+CREATE TABLE member_training (
+    member_id        INTEGER PRIMARY KEY REFERENCES members (id),
+    introduction_on  TEXT,                   -- YYYY-MM-DD
+    last_training_on TEXT                    -- YYYY-MM-DD
+);
