@@ -40,6 +40,7 @@ __all__ = [
     "IncidentKind",
     "RetentionSettings",
     "Settings",
+    "ShiftSettings",
     "Skill",
     "TrainingSettings",
     "Wave",
@@ -382,6 +383,18 @@ DEFAULT_SKILLS = [
 ]
 
 
+class ShiftSettings(_Section):
+    """A major incident staffed as shifts: a support centre or a crisis line."""
+
+    # Kinds of incident /activate offers to staff in shifts.
+    kinds: list[str] = ["major_incident"]
+    # Each shift's team gets its briefing this long before the shift starts (at once when the
+    # shift is nearer than that), and a reminder remind_before the start ("0s": none).
+    brief_before: Duration = timedelta(hours=2)
+    remind_before: Duration = timedelta(hours=1)
+    max_shifts: int = Field(default=24, ge=1, le=60)
+
+
 class TrainingSettings(_Section):
     """Training days and meetings, and who counts as trained."""
 
@@ -442,6 +455,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     skills: list[Skill] = DEFAULT_SKILLS
     training: TrainingSettings = TrainingSettings()
+    shifts: ShiftSettings = ShiftSettings()
 
     @field_validator("skills")
     @classmethod
@@ -470,6 +484,10 @@ class Settings(BaseSettings):
                         f"areas.{area.key}.neighbours: unknown area {neighbour!r}"
                         f" (known: {', '.join(keys)})"
                     )
+        kinds = [kind.key for kind in self.callout.kinds]
+        for key in self.shifts.kinds:
+            if key not in kinds:
+                raise ValueError(f"shifts.kinds: unknown kind {key!r} (known: {', '.join(kinds)})")
         for key in self.retention.per_area:
             if key not in keys:
                 raise ValueError(f"retention.per_area: unknown area {key!r}"

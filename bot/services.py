@@ -15,6 +15,7 @@ from bot.people.enrolment import EnrolmentService
 from bot.people.privacy import PrivacyService
 from bot.people.roster_admin import RosterAdmin
 from bot.records.service import CertificateService, ReportService
+from bot.shifts.service import ShiftService
 from bot.training.dialogue import TrainingDialogue
 from bot.training.service import TrainingService
 from storage.audit import AuditReads
@@ -49,6 +50,7 @@ class Services:
     certificates: CertificateService
     training: TrainingService
     training_dialogue: TrainingDialogue
+    shifts: ShiftService
 
     async def start(self) -> None:
         """Makes the configured admins leaders, starts delivering (what a crash left unsent
@@ -84,6 +86,10 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
     callouts.on_closed.append(privacy.schedule_purge)
     callouts.on_cancelled.append(privacy.schedule_purge)
     training = TrainingService(settings, database, clock, callouts.out, deadlines, sender.wake)
+    # A support centre in shifts hooks into the call-out service (its shifts, its request).
+    shifts = ShiftService(settings, database, clock, callouts, debriefs, deadlines, sender.wake)
+    certificates = CertificateService(settings, database, clock)
+    certificates.sources.append(shifts.reads.assignments)
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
@@ -91,7 +97,6 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
         sender=sender, deadlines=deadlines, privacy=privacy,
         roster=RosterAdmin(settings, database, members, privacy, clock),
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
-        skills=SkillReads(database), certificates=CertificateService(settings, database, clock),
-        training=training,
-        training_dialogue=TrainingDialogue(settings, dialogues, training, clock),
+        skills=SkillReads(database), certificates=certificates, training=training,
+        training_dialogue=TrainingDialogue(settings, dialogues, training, clock), shifts=shifts,
     )

@@ -132,6 +132,12 @@ class ChatHandlers:
                 handler, access = self.callout.activate_choice, "leader"
             case choices.RemoveConfirm():
                 handler, access = self.admin.remove_confirm, "leader"
+            case choices.ShiftTake():
+                handler, access = self.callout.shifts.take, "anyone"
+            case choices.ShiftMission():
+                handler, access = self.callout.shifts.mission, "anyone"
+            case choices.CentreAction():
+                handler, access = self.callout.shifts.centre, "leader"
             case choices.TrainingAnswer():
                 handler, access = self.training.answer, "anyone"
             case choices.TrainingChoice():

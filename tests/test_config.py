@@ -14,6 +14,7 @@ from bot.config import (
     DEFAULT_SKILLS,
     ConfigError,
     DebriefSettings,
+    ShiftSettings,
     TrainingSettings,
     load_settings,
 )
@@ -57,7 +58,7 @@ def test_example_config_loads() -> None:
     # The example spells out the shipped questionnaire: it must not drift from the defaults.
     assert settings.debrief == DebriefSettings()
     assert settings.skills == DEFAULT_SKILLS and settings.callout.skill_wait == timedelta(minutes=5)
-    assert settings.training == TrainingSettings()
+    assert settings.training == TrainingSettings() and settings.shifts == ShiftSettings()
 
 
 def test_values_are_read_and_typed(tmp_path: Path) -> None:

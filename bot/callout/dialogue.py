@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.delivery.messages import Choice, OutgoingMessage
 from bot.i18n import Translator
 from bot.people.persons import translator_for
+from bot.shifts import steps as shift_steps
 from storage.callouts import NewActivation
 from storage.clock import Clock
 from storage.dialogues import Dialogue, DialogueStore
@@ -89,6 +90,9 @@ class ActivationDialogue:
         if choice.step == "kind" and choice.value in (EXERCISE_ON, EXERCISE_OFF):
             data["exercise"] = choice.value == EXERCISE_ON
             return await self._next(leader, dialogue, t)
+        if choice.step in shift_steps.STEPS and shift_steps.choose(
+                self.settings, choice.step, choice.value, data, self.clock()):
+            return await self._next(leader, dialogue, t)
         if choice.step == "kind" and self.settings.callout.kind(choice.value):
             data["kind"] = choice.value
             return await self._next(leader, dialogue, t)
@@ -147,6 +151,12 @@ class ActivationDialogue:
             elif dialogue.step == "location":
                 data["address"] = value[:MAX_PLACE]
                 data["location_done"] = True
+            elif dialogue.step in shift_steps.STEPS:
+                problem = shift_steps.type_in(self.settings, dialogue.step, value, data,
+                                              self.clock(), t)
+                if problem is not None:
+                    return DialogueReply([OutgoingMessage(problem),
+                                          self._question(dialogue, t)])
             else:
                 return DialogueReply([OutgoingMessage(t.gettext(
                     "Please use the buttons to answer.")), self._question(dialogue, t)])
@@ -188,8 +198,9 @@ class ActivationDialogue:
 
     def _missing_step(self, dialogue: Dialogue) -> str:
         data = dialogue.data
-        if "kind" not in data:
-            return "kind"
+        first = self._before_location(data)
+        if first is not None:
+            return first
         if "area" not in data:
             if len(self.settings.areas) == 1:
                 data["area"] = self.settings.areas[0].key
@@ -203,6 +214,13 @@ class ActivationDialogue:
             return "briefing"
         if not data.get("location_done"):
             return "location"
+        return shift_steps.missing_step(self.settings, data, after_location=True) or "preview"
+
+    def _before_location(self, data: dict) -> str | None:
+        """The first steps, up to the people needed (a shift step after the kind)."""
+        if "kind" not in data:
+            return "kind"
+        return shift_steps.missing_step(self.settings, data, after_location=False)
         return "preview"
 
     def _question(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
@@ -232,12 +250,17 @@ class ActivationDialogue:
                      for area in self.settings.areas]
             rows = tuple(tuple(areas[i:i + 3]) for i in range(0, len(areas), 3))
             return OutgoingMessage(t.gettext("Where?"), choices=(*rows, abort))
+        if step in shift_steps.STEPS:
+            return shift_steps.question(self.settings, step, abort, t)
         if step == "needed":
             default = self.settings.callout.needed
             choices = sorted({1, 2, 3, 4, default})
             row = tuple(Choice(f"{n} ✓" if n == default else str(n),
                                ActivateChoice("needed", str(n)).pack()) for n in choices)
             text = t.gettext("How many support persons are needed? Press a number or write one.")
+            if dialogue.data.get("shifts"):
+                text = t.gettext("How many support persons per shift? Press a number or write "
+                                 "one.")
             rows: tuple[tuple[Choice, ...], ...] = (row,)
             if self.settings.skills:
                 chosen = dialogue.data.get("skills")
@@ -294,6 +317,7 @@ class ActivationDialogue:
             t.gettext("Summary (to everyone asked): {text}").format(text=data["summary"]),
             t.gettext("Briefing (only to the confirmed): {text}").format(text=data["briefing"]),
             t.gettext("Place: {place}").format(place=place or "–"),
+            *shift_steps.preview_lines(data, t),
         ]
         send = t.gettext("Send exercise") if data.get("exercise") else t.gettext("Send call-out")
         buttons = ((Choice(send, ActivateChoice("preview", "send").pack()),
@@ -311,7 +335,7 @@ class ActivationDialogue:
             summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
             location_lon=data.get("lon"), location_title=data.get("title"),
             location_address=data.get("address"), exercise=bool(data.get("exercise")),
-            skills=tuple(data.get("skills", ())))
+            skills=tuple(data.get("skills", ())), shifts=shift_steps.plan_of(data))
         issued = await self.callouts.issue(Actor.leader(leader), draft)
         text = t.ngettext("Call-out {code} sent to {count} support person.",
                           "Call-out {code} sent to {count} support persons.",

@@ -54,6 +54,8 @@ Connection = aiosqlite.Connection
 MIXED_WAIT = "mixed_gender"  # the deadline of a held last place, for a mixed pair or a skill
 ClosedHook = Callable[[Connection, Activation, list[tuple[Request, Member]], datetime],
                       Awaitable[list[Deadline]]]
+IssuingHook = Callable[[Connection, Activation, NewActivation, datetime],
+                       Awaitable[list[Deadline]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,9 @@ class CalloutService:
         self.on_cancelled: list[ClosedHook] = []
         # Told of every answer once its transaction is over (whether it changed anything).
         self.on_answered: list[Callable[[Answered], None]] = []
+        # Called inside the issuing transaction before anyone is asked (e.g. a support
+        # centre's shifts); returns deadlines to arm after the commit.
+        self.on_issuing: list[IssuingHook] = []
 
     def _t(self, member: Member) -> Translator:
         return self.out.t(member)
@@ -139,8 +144,11 @@ class CalloutService:
                 requested_by=None if actor.member else actor.name, now=now)
             if draft.skills:  # asked for first, and the last place held for them
                 activation = await set_required_skills(tx, activation.id, draft.skills)
+            arms: list[Deadline] = []
+            for hook in self.on_issuing:
+                arms += await hook(tx, activation, draft, now)
             asked = await ask(tx, self.out, activation, [activation.area], wave=1, now=now)
-            arms = await self.escalation.schedule(tx, activation, now)
+            arms += await self.escalation.schedule(tx, activation, now)
             await append_audit(tx, now, actor.audit, "activation.issued",
                                activation.id, code=activation.code, kind=activation.kind,
                                area=activation.area, needed=activation.needed, asked=asked,

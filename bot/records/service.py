@@ -29,6 +29,7 @@ from storage.database import Database
 from storage.debrief_stats import debrief_rows, welfare_alerts
 from storage.models import Member
 from storage.reports import ReportReads
+from storage.shifts import ShiftReads
 from storage.training import TrainingReads
 
 __all__ = ["FIRST_YEAR", "CertificateFiles", "CertificateService", "ReportFiles",
@@ -68,8 +69,10 @@ class ReportService:
 
     async def compute(self, year: int) -> AnnualReport:
         """The year's figures (an empty year gives an empty report, not an error)."""
+        # Shifts worked at a support centre count their hours like confirmed volunteers.
+        requests = await self.reads.requests(year) + await ShiftReads(self.db).report_facts(year)
         report = compute_report(self.settings, year, await self.reads.activations(year),
-                                await self.reads.requests(year),
+                                requests,
                                 await debrief_rows(self.db, year), self.clock(),
                                 welfare_alerts=await welfare_alerts(self.db, year))
         return replace(report, training=await self._training(year))

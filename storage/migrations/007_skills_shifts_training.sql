@@ -44,3 +44,35 @@ CREATE TABLE member_training (
     introduction_on  TEXT,                   -- YYYY-MM-DD
     last_training_on TEXT                    -- YYYY-MM-DD
 );
+
+-- A support centre or crisis line staffed in shifts: the call-out's shifts, and each volunteer's
+-- place on a shift (confirmed or reserve), decided like a call-out's places.
+CREATE TABLE shifts (
+    id            INTEGER PRIMARY KEY,
+    activation_id INTEGER NOT NULL REFERENCES activations (id),
+    number        INTEGER NOT NULL,             -- Pass 1, 2, …
+    starts_at     TEXT NOT NULL,
+    ends_at       TEXT NOT NULL,
+    needed        INTEGER NOT NULL CHECK (needed >= 1),
+    state         TEXT NOT NULL DEFAULT 'open'
+                  CHECK (state IN ('open', 'staffed', 'ended', 'cancelled')),
+    staffed_at    TEXT,
+    briefed_at    TEXT,                         -- the team's briefing went out
+    ended_at      TEXT,
+    UNIQUE (activation_id, number)
+);
+CREATE INDEX shifts_activation ON shifts (activation_id);
+
+CREATE TABLE shift_places (
+    id           INTEGER PRIMARY KEY,
+    shift_id     INTEGER NOT NULL REFERENCES shifts (id),
+    request_id   INTEGER NOT NULL REFERENCES requests (id),
+    member_id    INTEGER NOT NULL REFERENCES members (id),
+    state        TEXT NOT NULL
+                 CHECK (state IN ('confirmed', 'reserve', 'withdrawn', 'released', 'stood_down')),
+    answered_at  TEXT NOT NULL,
+    confirmed_at TEXT,
+    arrived_at   TEXT,
+    UNIQUE (shift_id, member_id)
+);
+CREATE INDEX shift_places_member ON shift_places (member_id, state);
