@@ -78,6 +78,12 @@ class Place:
                    arrived_at=from_db(row[f"{prefix}arrived_at"]))
 
 
+# A place's columns beside a joined row's, prefixed "p_" (read by Place.from_row(row, "p_")).
+_PLACE_COLUMNS = ", ".join(f"p.{column} AS p_{column}" for column in (
+    "id", "shift_id", "request_id", "member_id", "state", "answered_at", "confirmed_at",
+    "arrived_at"))
+
+
 async def insert_shift(connection: Connection, activation_id: int, number: int,
                        starts_at: datetime, ends_at: datetime, needed: int) -> Shift:
     """Adds a shift to a call-out."""
@@ -118,6 +124,16 @@ async def mark_briefed(connection: Connection, shift_id: int, now: datetime) -> 
         "UPDATE shifts SET briefed_at = ? WHERE id = ? AND briefed_at IS NULL",
         (to_db(now), shift_id))
     return cursor.rowcount > 0
+
+
+async def confirmed_counts(connection: Connection, activation_id: int) -> dict[int, int]:
+    """How many are confirmed on each of the call-out's shifts (one query for a whole
+    fan-out's worth of requests)."""
+    rows = await fetch_all(
+        connection, "SELECT s.id, count(p.id) FROM shifts AS s LEFT JOIN shift_places AS p"
+                    " ON p.shift_id = s.id AND p.state = 'confirmed' WHERE s.activation_id = ?"
+                    " GROUP BY s.id", (activation_id,))
+    return {row[0]: row[1] for row in rows}
 
 
 async def place_of(connection: Connection, shift_id: int, member_id: int) -> Place | None:
@@ -172,10 +188,8 @@ async def places_of_shift(connection: Connection, shift_id: int,
     """A shift's places in these states with their volunteers, in the order they answered."""
     rows = await fetch_all(
         connection,
-        "SELECT m.*, p.id AS p_id, p.shift_id AS p_shift_id, p.request_id AS p_request_id,"
-        " p.member_id AS p_member_id, p.state AS p_state, p.answered_at AS p_answered_at,"
-        " p.confirmed_at AS p_confirmed_at, p.arrived_at AS p_arrived_at"
-        " FROM shift_places AS p JOIN member_contacts AS m ON m.id = p.member_id"
+        f"SELECT m.*, {_PLACE_COLUMNS} FROM shift_places AS p"
+        " JOIN member_contacts AS m ON m.id = p.member_id"
         f" WHERE p.shift_id = ? AND p.state IN ({', '.join('?' for _ in states)})"
         " ORDER BY coalesce(p.confirmed_at, p.answered_at), p.id", (shift_id, *states))
     return [(Place.from_row(row, "p_"), Member.from_row(row)) for row in rows]
@@ -186,10 +200,7 @@ async def places_of_member(connection: Connection, activation_id: int,
     """The member's confirmed and reserve places on the call-out's shifts, in shift order."""
     rows = await fetch_all(
         connection,
-        "SELECT s.*, p.id AS p_id, p.shift_id AS p_shift_id, p.request_id AS p_request_id,"
-        " p.member_id AS p_member_id, p.state AS p_state, p.answered_at AS p_answered_at,"
-        " p.confirmed_at AS p_confirmed_at, p.arrived_at AS p_arrived_at"
-        " FROM shift_places AS p JOIN shifts AS s ON s.id = p.shift_id"
+        f"SELECT s.*, {_PLACE_COLUMNS} FROM shift_places AS p JOIN shifts AS s ON s.id = p.shift_id"
         " WHERE s.activation_id = ? AND p.member_id = ? AND p.state IN ('confirmed', 'reserve')"
         " ORDER BY s.number", (activation_id, member_id))
     return [(Place.from_row(row, "p_"), Shift.from_row(row)) for row in rows]

@@ -6,9 +6,12 @@ asked for the debrief, leaders follow the shift board and add a shift, and the c
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.callout.draft import Actor
+import pytest
+
+from bot.callout.draft import Actor, DraftRefused
 from storage.callouts import NewActivation
 from storage.shifts import ShiftPlan
 from storage.sql import fetch_all
@@ -197,12 +200,17 @@ async def test_each_shift_fills_to_exactly_its_number(fake, tmp_path) -> None:
         await world.add(1, "Lena Ledare", role="leader", area=None)
         people = [await world.add(100 + i, f"Volunteer{i} V") for i in range(12)]
         start = datetime.now(UTC) + timedelta(hours=5)
-        issued = await world.services.callouts.issue(
-            Actor.leader(await world.member(1)),
-            NewActivation(kind="major_incident", area="karlstad", needed=3, summary=SUMMARY,
-                          briefing=BRIEFING,
-                          shifts=ShiftPlan(first_start=start, length=timedelta(hours=3),
-                                           count=2)))
+        draft = NewActivation(kind="major_incident", area="karlstad", needed=3,
+                              summary=SUMMARY, briefing=BRIEFING,
+                              shifts=ShiftPlan(first_start=start, length=timedelta(hours=3),
+                                               count=2))
+        issued = await world.services.callouts.issue(Actor.leader(await world.member(1)), draft)
+        with pytest.raises(DraftRefused, match="not staffed in shifts"):
+            await world.services.callouts.issue(Actor.leader(await world.member(1)), replace(
+                draft, kind="fire"))
+        with pytest.raises(DraftRefused, match="shift_length"):
+            await world.services.callouts.issue(Actor.leader(await world.member(1)), replace(
+                draft, shifts=replace(draft.shifts, length=timedelta(minutes=5))))
         requests = [await person.wait_for("choose the shifts") for person in people]
         presses = await asyncio.gather(*(take(person, 1, message=message) for person, message
                                          in zip(people, requests, strict=True)))
@@ -217,6 +225,15 @@ async def test_each_shift_fills_to_exactly_its_number(fake, tmp_path) -> None:
         # The alert counts places on shifts, not the volunteers' answers.
         taken, needed = await world.services.shifts.reads.totals(issued.activation.id)
         assert (taken, needed) == (3, 6)
+        lena = world.fake.people[1]
+        await lena.wait_for("shift 1 (")
+        await world.settle()
+        board = await next_reply(world, lena, f"/status {issued.activation.code}")
+        assert "Support centre in shifts. State: open." in board.text
+        assert "✅ Shift 1: " in board.text and ": 3/3 – " in board.text
+        assert "⏳ Shift 2: " in board.text and "Took a shift: 12." in board.text
+        overview = await next_reply(world, lena, "/status")
+        assert f"{issued.activation.code} Major incident, Karlstad: 3/6 confirmed" in overview.text
         leader = await world.member(1)
         result = await world.services.callouts.cancel(leader, issued.activation.id)
         assert result.changed

@@ -117,6 +117,9 @@ def check_draft(settings: Settings, draft: NewActivation) -> NewActivation:
                                                and -180 <= draft.location_lon <= 180):
         raise DraftRefused("location", "not a place on Earth")
     if draft.shifts is not None:
+        if draft.kind not in settings.shifts.kinds:
+            raise DraftRefused("shifts", f"{draft.kind!r} is not staffed in shifts "
+                                         "(shifts.kinds)")
         check_shifts(settings, draft.shifts)
     unknown = [key for key in draft.skills if settings.skill(key) is None]
     if unknown:

@@ -150,26 +150,33 @@ def hold_edit(settings: Settings, activation: Activation, wait: timedelta,
     return OutgoingMessage(marked(activation, t, f"{headline(settings, activation, t)}\n{body}"))
 
 
-def briefing_message(settings: Settings, activation: Activation, request: Request,
-                     team: Sequence[TeamMember], leader: Member | None, t: Translator, *,
-                     arrived: bool = False) -> OutgoingMessage:
-    """The briefing for a confirmed volunteer: everything they need, with mission buttons."""
-    lines = ["📋 " + headline(settings, activation, t),
-             t.gettext("You are going. Briefing:"), activation.briefing or activation.summary]
+def briefing_lines(settings: Settings, activation: Activation, team: Sequence[TeamMember],
+                   leader: Member | None, t: Translator, *, team_heading: str) -> list[str]:
+    """The body of a briefing: the text, the place, the team with phones, the duty leader and
+    who issued it (shared by a call-out's and a shift's briefing)."""
+    lines = [activation.briefing or activation.summary]
     if activation.location_address or activation.location_title:
         place = ", ".join(part for part in (activation.location_title,
                                             activation.location_address) if part)
         lines.append(t.gettext("Place: {place}").format(place=place))
-    lines.append("")
-    lines.append(t.gettext("Team:"))
-    for mate in team:
-        lines.append(f"• {mate.name}" + (f", {mate.phone}" if mate.phone else ""))
+    lines += ["", team_heading]
+    lines += [f"• {mate.name}" + (f", {mate.phone}" if mate.phone else "") for mate in team]
     if settings.organisation.duty_phone:
         lines.append(t.gettext("Duty leader: {phone}").format(
             phone=settings.organisation.duty_phone))
     if leader is not None:
         lines.append(t.gettext("Call-out issued by {name}{phone}").format(
             name=leader.name, phone=f", {leader.phone}" if leader.phone else ""))
+    return lines
+
+
+def briefing_message(settings: Settings, activation: Activation, request: Request,
+                     team: Sequence[TeamMember], leader: Member | None, t: Translator, *,
+                     arrived: bool = False) -> OutgoingMessage:
+    """The briefing for a confirmed volunteer: everything they need, with mission buttons."""
+    lines = ["📋 " + headline(settings, activation, t), t.gettext("You are going. Briefing:"),
+             *briefing_lines(settings, activation, team, leader, t,
+                             team_heading=t.gettext("Team:"))]
     actions = [] if arrived else [Choice(t.gettext("Arrived"),
                                          MissionAction(request.id, "arrived").pack())]
     actions.append(Choice(t.gettext("Finished"), MissionAction(request.id, "finished").pack()))

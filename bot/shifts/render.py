@@ -9,7 +9,14 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
-from bot.callout.render import ACTIVATION_STATE_LABELS, TeamMember, exercise_mark, headline, marked
+from bot.callout.render import (
+    ACTIVATION_STATE_LABELS,
+    TeamMember,
+    briefing_lines,
+    exercise_mark,
+    headline,
+    marked,
+)
 from bot.callout.skills import skill_labels
 from bot.choices import CentreAction, ShiftMission, ShiftTake, StatusAction
 from bot.config import Settings
@@ -82,19 +89,8 @@ def shift_briefing(settings: Settings, activation: Activation, shift: Shift, pla
     """A shift team member's briefing: the shift, the briefing, the place, the shift's team."""
     lines = ["📋 " + headline(settings, activation, t), shift_label(shift, t),
              t.gettext("You have this shift. Briefing:"),
-             activation.briefing or activation.summary]
-    if activation.location_address or activation.location_title:
-        place_text = ", ".join(part for part in (activation.location_title,
-                                                 activation.location_address) if part)
-        lines.append(t.gettext("Place: {place}").format(place=place_text))
-    lines += ["", t.gettext("Team this shift:")]
-    lines += [f"• {mate.name}" + (f", {mate.phone}" if mate.phone else "") for mate in team]
-    if settings.organisation.duty_phone:
-        lines.append(t.gettext("Duty leader: {phone}").format(
-            phone=settings.organisation.duty_phone))
-    if leader is not None:
-        lines.append(t.gettext("Call-out issued by {name}{phone}").format(
-            name=leader.name, phone=f", {leader.phone}" if leader.phone else ""))
+             *briefing_lines(settings, activation, team, leader, t,
+                             team_heading=t.gettext("Team this shift:"))]
     actions = [] if arrived else [Choice(t.gettext("Arrived"),
                                          ShiftMission(place.id, "arrived").pack())]
     actions.append(Choice(t.gettext("Can't come after all"),

@@ -133,6 +133,8 @@ class ShiftService:
                               member: Member, t: Translator,
                               reminder: bool) -> OutgoingMessage | None:
         """A support centre's request: a choice per shift (None for an ordinary call-out)."""
+        if activation.kind not in self.settings.shifts.kinds:
+            return None  # only these kinds are ever staffed in shifts: no query in a fan-out
         shifts = await shift_sql.shifts_of(tx, activation.id)
         if not shifts:
             return None
@@ -142,8 +144,8 @@ class ShiftService:
     async def _centre_message(self, tx: Connection, activation: Activation, request_id: int,
                               member: Member, shifts: list[Shift], t: Translator, *,
                               reminder: bool = False) -> OutgoingMessage:
-        filled = [(shift, len(await shift_sql.places_of_shift(tx, shift.id, ("confirmed",))))
-                  for shift in shifts]
+        counts = await shift_sql.confirmed_counts(tx, activation.id)
+        filled = [(shift, counts.get(shift.id, 0)) for shift in shifts]
         mine = await shift_sql.places_of_member(tx, activation.id, member.id)
         return centre_request(self.settings, activation, request_id, filled, mine, t,
                               reminder=reminder)
@@ -154,8 +156,8 @@ class ShiftService:
                   if shift.is_active]
         if not shifts:
             return None
-        taken = sum([len(await shift_sql.places_of_shift(tx, shift.id, ("confirmed",)))
-                     for shift in shifts])
+        counts = await shift_sql.confirmed_counts(tx, activation.id)
+        taken = sum(counts.get(shift.id, 0) for shift in shifts)
         return taken, sum(shift.needed for shift in shifts)
 
     async def _on_cancelled(self, tx: Connection, activation: Activation,
