@@ -25,16 +25,25 @@ def overlaps(first: Shift, second: Shift) -> bool:
     return first.starts_at < second.ends_at and second.starts_at < first.ends_at
 
 
+def _as_call_out(centre_state: ActivationState, shift_state: str) -> ActivationState:
+    """The state the call-out rule sees for one shift: over when the centre or the shift is."""
+    if centre_state not in ("open", "staffed"):
+        return centre_state
+    if shift_state == "open":
+        return "open"
+    return "staffed" if shift_state == "staffed" else "closed"
+
+
 def decide_take(*, centre_state: ActivationState, shift: Shift, confirmed: int,
                 place_state: str | None) -> AnswerDecision:
     """What a volunteer choosing this shift gets: a place (CONFIRM, `staffs` when it fills the
     shift), RESERVE when it is full, ALREADY for a place they hold, OVER when the shift or the
     centre is over. Someone who left a shift may take it again."""
-    state: ActivationState = centre_state
-    if centre_state in ("open", "staffed"):
-        state = {"open": "open", "staffed": "staffed"}.get(shift.state, "closed")  # type: ignore[assignment]
     request_state: RequestState = "pending"
-    if place_state in ("confirmed", "reserve"):
-        request_state = place_state  # type: ignore[assignment]
-    return decide_answer(activation_state=state, needed=shift.needed, confirmed=confirmed,
-                         request_state=request_state, yes=True)
+    if place_state == "confirmed":
+        request_state = "confirmed"
+    elif place_state == "reserve":
+        request_state = "reserve"
+    return decide_answer(activation_state=_as_call_out(centre_state, shift.state),
+                         needed=shift.needed, confirmed=confirmed, request_state=request_state,
+                         yes=True)
