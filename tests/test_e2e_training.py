@@ -65,6 +65,11 @@ async def test_a_training_day_from_invitation_to_attendance_in_swedish(fake, tmp
         sent = await leader.wait_for("skickad till 4 medlemmar")
         assert sent.text.startswith("Inbjudan 1 skickad")
 
+        # Invitations queue behind any call-out's requests in the broadcast lane.
+        rows = await world.services.database.fetch_all(
+            "SELECT lane, position FROM outbox WHERE ref LIKE 'training:%'")
+        assert {row["lane"] for row in rows} == {1}
+        assert min(row["position"] for row in rows) >= 1_000_000
         invitation = await anna.wait_for("Kommer du?")
         assert invitation.text.startswith("📚 Utbildningsdag:")
         assert "Plats: Räddningsstationen, Karlstad" in invitation.text

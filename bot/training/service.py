@@ -53,6 +53,9 @@ __all__ = ["Announced", "TrainingService", "invitation_ref", "roll_ref"]
 logger = logging.getLogger(__name__)
 
 REMINDER, ROLL = "training_reminder", "training_roll"
+# The broadcast lane is served by position: a call-out's fan-out (positions 0, 1, 2, …) goes
+# out before any invitation queued at the same time.
+BEHIND_CALL_OUTS = 1_000_000
 
 
 def invitation_ref(invite_id: int) -> str:
@@ -125,10 +128,11 @@ class TrainingService:
 
     async def _broadcast(self, tx: Connection, member: Member, message: OutgoingMessage,
                          now: datetime, *, ref: str | None = None, position: int = 0) -> None:
-        """Queues a message in the broadcast lane: a training never delays a briefing."""
+        """Queues a message in the broadcast lane, behind every call-out's requests: a training
+        never delays a briefing, nor a request to go out now."""
         if member.address is not None:
             await enqueue(tx, address=member.address, payload=encode(message), now=now,
-                          lane=BROADCAST_LANE, ref=ref, position=position)
+                          lane=BROADCAST_LANE, ref=ref, position=BEHIND_CALL_OUTS + position)
 
     # -- answers -------------------------------------------------------------------------------
 
