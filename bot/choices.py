@@ -16,14 +16,20 @@ from typing import ClassVar, Literal
 __all__ = [
     "ActivateChoice",
     "Answer",
+    "AttendanceMark",
     "Callback",
+    "CentreAction",
     "DebriefAction",
     "EnrolChoice",
     "HoldAction",
     "LanguageChoice",
     "MissionAction",
     "RemoveConfirm",
+    "ShiftMission",
+    "ShiftTake",
     "StatusAction",
+    "TrainingAnswer",
+    "TrainingChoice",
     "parse",
 ]
 
@@ -135,6 +141,104 @@ class ActivateChoice(_StepChoice):
     prefix: ClassVar[str] = "x1"
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingChoice(_StepChoice):
+    """A choice inside a leader's dialogue announcing a training day or meeting."""
+
+    prefix: ClassVar[str] = "g1"
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftTake:
+    """A volunteer choosing a shift at a support centre (`shift_id` 0: none of them)."""
+
+    prefix: ClassVar[str] = "p1"
+    request_id: int
+    shift_id: int
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.request_id}:{self.shift_id}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> ShiftTake | None:
+        if len(parts) == 2 and _is_id(parts[0]) and _is_id(parts[1]):
+            return cls(int(parts[0]), int(parts[1]))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftMission:
+    """A volunteer's [Framme] / [Kan inte ändå] under a shift's briefing."""
+
+    prefix: ClassVar[str] = "q1"
+    place_id: int
+    verb: Literal["arrived", "withdraw"]
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.place_id}:{self.verb}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> ShiftMission | None:
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("arrived", "withdraw"):
+            return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class CentreAction:
+    """A leader's choice under a support centre's shift board: add a shift, close, refresh."""
+
+    prefix: ClassVar[str] = "c1"
+    activation_id: int
+    verb: Literal["add", "close", "close_yes", "refresh"]
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.activation_id}:{self.verb}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> CentreAction | None:
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("add", "close", "close_yes",
+                                                                    "refresh"):
+            return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingAnswer:
+    """A member's [Kommer] / [Kommer inte] on a training invitation."""
+
+    prefix: ClassVar[str] = "k1"
+    invite_id: int
+    coming: bool
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.invite_id}:{'y' if self.coming else 'n'}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> TrainingAnswer | None:
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("y", "n"):
+            return cls(int(parts[0]), parts[1] == "y")
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceMark:
+    """A leader marking one invited member as there (or not) on a training's roll."""
+
+    prefix: ClassVar[str] = "n1"
+    invite_id: int
+    attended: bool
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.invite_id}:{int(self.attended)}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> AttendanceMark | None:
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("0", "1"):
+            return cls(int(parts[0]), parts[1] == "1")
+        return None
+
+
 DebriefVerb = Literal["v", "on", "off", "ok", "sk", "p", "r"]
 _DEBRIEF_VERBS = ("v", "on", "off", "ok", "sk", "p", "r")
 
@@ -203,10 +307,13 @@ class RemoveConfirm:
 
 
 Callback = (Answer | MissionAction | HoldAction | StatusAction | EnrolChoice | ActivateChoice
-            | LanguageChoice | RemoveConfirm | DebriefAction)
+            | LanguageChoice | RemoveConfirm | DebriefAction | TrainingChoice | TrainingAnswer
+            | AttendanceMark | ShiftTake | ShiftMission | CentreAction)
 _KINDS = {kind.prefix: kind for kind in (Answer, MissionAction, HoldAction, StatusAction,
                                          EnrolChoice, ActivateChoice, LanguageChoice,
-                                         RemoveConfirm, DebriefAction)}
+                                         RemoveConfirm, DebriefAction, TrainingChoice,
+                                         TrainingAnswer, AttendanceMark, ShiftTake,
+                                         ShiftMission, CentreAction)}
 
 
 def parse(data: str | None) -> Callback | None:

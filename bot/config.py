@@ -42,8 +42,11 @@ __all__ = [
     "IncidentKind",
     "RetentionSettings",
     "Settings",
+    "ShiftSettings",
     "SignalSettings",
+    "Skill",
     "StorageSettings",
+    "TrainingSettings",
     "Wave",
     "load_settings",
 ]
@@ -211,6 +214,9 @@ class OrganisationSettings(_Section):
     timezone: str = "Europe/Stockholm"
     default_locale: Literal["sv", "en"] = "sv"
     duty_phone: str | None = None
+    # Who an employer can ask about a certificate (/intyg), e.g. the coordinator's name, e-mail
+    # and phone; the duty phone when unset.
+    contact: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -270,6 +276,9 @@ class CalloutSettings(_Section):
     # Preferably a woman and a man: hold a last place that would make a one-gender team.
     prefer_mixed_gender: bool = True
     mixed_gender_wait: Duration = timedelta(minutes=3)
+    # A call-out that asks for a skill (e.g. Arabic): how long the last place is held for someone
+    # who has it before the held volunteer is confirmed anyway.
+    skill_wait: Duration = timedelta(minutes=5)
     watchdog_every: Duration = timedelta(minutes=1)
 
     @field_validator("kinds")
@@ -430,6 +439,58 @@ class DebriefSettings(_Section):
         return self.followup_questions if kind == "followup" else self.questions
 
 
+class Skill(_Section):
+    """A skill members can carry (a language, präst/diakon, first aid) and /activate can ask for."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    sv: str = Field(min_length=1, max_length=40)
+    en: str = Field(min_length=1, max_length=40)
+
+    def label(self, locale: str) -> str:
+        return self.en if locale == "en" else self.sv
+
+
+# From the groups' own words: volunteers "med olika erfarenhet och kompetens" – languages the
+# people affected speak, the church, children and young people, first aid.
+DEFAULT_SKILLS = [
+    Skill(key="arabic", sv="Arabiska", en="Arabic"),
+    Skill(key="somali", sv="Somaliska", en="Somali"),
+    Skill(key="finnish", sv="Finska", en="Finnish"),
+    Skill(key="tigrinya", sv="Tigrinja", en="Tigrinya"),
+    Skill(key="priest", sv="Präst eller diakon", en="Priest or deacon"),
+    Skill(key="children", sv="Barn och unga", en="Children and young people"),
+    Skill(key="first_aid", sv="Första hjälpen", en="First aid"),
+]
+
+
+class ShiftSettings(_Section):
+    """A major incident staffed as shifts: a support centre or a crisis line."""
+
+    # Kinds of incident /activate offers to staff in shifts.
+    kinds: list[str] = ["major_incident"]
+    # Each shift's team gets its briefing this long before the shift starts (at once when the
+    # shift is nearer than that), and a reminder remind_before the start ("0s": none).
+    brief_before: Duration = timedelta(hours=2)
+    remind_before: Duration = timedelta(hours=1)
+    max_shifts: int = Field(default=24, ge=1, le=60)
+
+
+class TrainingSettings(_Section):
+    """Training days and meetings, and who counts as trained."""
+
+    # The reminder to those who said Kommer (or have not answered), this long before the start
+    # ("0s": none).
+    reminder_before: Duration = timedelta(hours=24)
+    # This long after the start, the leader who announced it is asked to mark attendance
+    # ("0s": they use /training ID themselves).
+    mark_after: Duration = timedelta(hours=3)
+    # Only trained members are asked in real call-outs (exercises still ask everyone).
+    only_trained: bool = False
+    # Trained = the introduction done; with a period here, also a training (or the
+    # introduction) within that period, e.g. "52w" ("0s": the introduction is enough).
+    refresh_within: Duration = timedelta()
+
+
 class EnrolmentSettings(_Section):
     invite_expires: Duration = timedelta(days=7)
 
@@ -500,6 +561,21 @@ class Settings(BaseSettings):
     enrolment: EnrolmentSettings = EnrolmentSettings()
     storage: StorageSettings = StorageSettings()
     retention: RetentionSettings = RetentionSettings()
+    skills: list[Skill] = DEFAULT_SKILLS
+    training: TrainingSettings = TrainingSettings()
+    shifts: ShiftSettings = ShiftSettings()
+
+    @field_validator("skills")
+    @classmethod
+    def _unique_skills(cls, skills: list[Skill]) -> list[Skill]:
+        keys = [skill.key for skill in skills]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"skill listed twice: {', '.join(duplicates)}")
+        return skills
+
+    def skill(self, key: str) -> Skill | None:
+        return next((skill for skill in self.skills if skill.key == key), None)
 
     @model_validator(mode="after")
     def _areas_are_consistent(self) -> Settings:
@@ -516,6 +592,10 @@ class Settings(BaseSettings):
                         f"areas.{area.key}.neighbours: unknown area {neighbour!r}"
                         f" (known: {', '.join(keys)})"
                     )
+        kinds = [kind.key for kind in self.callout.kinds]
+        for key in self.shifts.kinds:
+            if key not in kinds:
+                raise ValueError(f"shifts.kinds: unknown kind {key!r} (known: {', '.join(kinds)})")
         for key in self.retention.per_area:
             if key not in keys:
                 raise ValueError(f"retention.per_area: unknown area {key!r}"

@@ -15,15 +15,19 @@ from bot.kept_presses import KeptPresses
 from bot.people.enrolment import EnrolmentService
 from bot.people.privacy import PrivacyService
 from bot.people.roster_admin import RosterAdmin
-from bot.records.service import ReportService
+from bot.records.service import CertificateService, ReportService
+from bot.shifts.service import ShiftService
 from bot.storage_health import StorageWatch
 from bot.timekeeping import SYSTEM_TIME, SteadyClock, TimeSource
+from bot.training.dialogue import TrainingDialogue
+from bot.training.service import TrainingService
 from storage.audit import AuditReads
 from storage.clock import Clock
 from storage.database import Database
 from storage.dialogues import DialogueStore
 from storage.members import MemberStore
 from storage.outbox import OutboxStore
+from storage.skills import SkillReads
 
 __all__ = ["Services"]
 
@@ -45,6 +49,11 @@ class Services:
     roster: RosterAdmin
     reports: ReportService
     audit: AuditReads
+    skills: SkillReads
+    certificates: CertificateService
+    training: TrainingService
+    training_dialogue: TrainingDialogue
+    shifts: ShiftService
     # Storage faults and clock steps (issue 17): the storage watch's report() is for /healthz.
     router: MessengerRouter
     storage: StorageWatch
@@ -100,6 +109,11 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
     roster = RosterAdmin(settings, database, members, privacy, clock)
     # A paused member is not asked, and their open requests are stood down at once.
     roster.on_paused.append(callouts.stand_down_paused)
+    training = TrainingService(settings, database, clock, callouts.out, deadlines, sender.wake)
+    # A support centre in shifts hooks into the call-out service (its shifts, its request).
+    shifts = ShiftService(settings, database, clock, callouts, debriefs, deadlines, sender.wake)
+    certificates = CertificateService(settings, database, clock)
+    certificates.sources.append(shifts.reads.assignments)
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
@@ -112,4 +126,6 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
         kept_presses=KeptPresses(router, time, settings.storage.retry_presses_for),
         clock_watch=(ClockWatch(database, clock, deadlines)
                      if isinstance(clock, SteadyClock) else None),
+        skills=SkillReads(database), certificates=certificates, training=training,
+        training_dialogue=TrainingDialogue(settings, dialogues, training, clock), shifts=shifts,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.callout.render import headline
+from bot.callout.skills import parse_skills, skill_labels
 from bot.choices import RemoveConfirm
 from bot.delivery.messages import Choice, Document, OutgoingMessage
 from bot.i18n import Translator
@@ -30,7 +31,11 @@ ROSTER_VERBS = {"pause": "pause", "pausa": "pause", "resume": "resume", "återup
                 "volunteer": "volunteer", "stödperson": "volunteer", "stodperson": "volunteer"}
 
 
-def _member_id(text: str) -> int | None:
+# /roster skills ID …, in English and Swedish.
+SKILL_VERBS = ("skills", "skill", "kompetens", "kompetenser")
+
+
+def member_id_from(text: str) -> int | None:
     """A member id as typed ("17"); None for anything else, however many digits."""
     return int(text) if text.isdecimal() and len(text) <= 9 else None
 
@@ -86,9 +91,12 @@ class AdminHandlers:
         t, args = caller.t, command.args
         if not args:
             members = await self.services.members.all_members()
-            return Reply(roster_messages(self.services.settings, members, t))
+            skills = await self.services.skills.of(member.id for member in members)
+            return Reply(roster_messages(self.services.settings, members, t, skills))
+        if args[0].lower() in SKILL_VERBS:
+            return await self._roster_skills(caller, args[1:])
         verb = ROSTER_VERBS.get(args[0].lower())
-        member_id = _member_id(args[1]) if len(args) == 2 else None
+        member_id = member_id_from(args[1]) if len(args) == 2 else None
         if verb is None or member_id is None:
             return Reply.text(t.gettext(
                 "Usage: /roster, or /roster pause|resume|leader|volunteer ID"))
@@ -108,6 +116,27 @@ class AdminHandlers:
         if change.outcome == "done" and verb in ("leader", "volunteer"):
             reply.profile_changed = change.member
         return reply
+
+    async def _roster_skills(self, caller: Caller, args: tuple[str, ...]) -> Reply:
+        """/roster skills ID KEY, KEY…: sets a member's skills ("-" clears them)."""
+        t, settings = caller.t, self.services.settings
+        member_id = member_id_from(args[0]) if args else None
+        usage = t.gettext("Usage: /roster skills ID arabic, first_aid (or - for none). Known: "
+                          "{keys}").format(keys=", ".join(skill.key for skill in settings.skills))
+        if member_id is None or len(args) < 2:
+            return Reply.text(usage)
+        text = " ".join(args[1:])
+        try:
+            skills = () if text.strip() in ("-", "–") else parse_skills(settings, text)
+        except ValueError as unknown:
+            return Reply.text(t.gettext("There is no skill “{name}”.").format(
+                name=str(unknown)[:40]) + "\n" + usage)
+        change = await self.services.roster.set_skills(caller.member, member_id, skills)
+        if change.outcome == "unknown" or change.member is None:
+            return Reply.text(t.gettext("There is no member {id}. /roster lists them.").format(
+                id=member_id))
+        return Reply.text(t.gettext("{name}'s skills: {skills}").format(
+            name=change.member.name, skills=skill_labels(settings, skills, t) or "–"))
 
     @staticmethod
     def _change_text(outcome: str, member: Member | None, member_id: int,
@@ -130,7 +159,7 @@ class AdminHandlers:
     async def remove(self, caller: Caller, command: Command) -> Reply:
         """/remove ID: asks the leader to confirm the erasure of a member's personal data."""
         t, args = caller.t, command.args
-        member_id = _member_id(args[0]) if len(args) == 1 else None
+        member_id = member_id_from(args[0]) if len(args) == 1 else None
         if member_id is None:
             return Reply.text(t.gettext("Usage: /remove ID (the number in /roster)"))
         member = await self.services.members.by_id(member_id)

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.callout.dialogue import DialogueReply
 from bot.callout.render import status_detail, status_overview
+from bot.callout.skills import requirement_lines
 from bot.choices import ActivateChoice, Answer, HoldAction, MissionAction, StatusAction
 from bot.delivery.messages import Choice, OutgoingMessage
 from bot.people.availability import parse_away
@@ -12,6 +15,7 @@ from bot.services import Services
 from handlers.events import Command, SharedLocation, Text
 from handlers.guard import Caller
 from handlers.reply import Reply
+from handlers.shifts import ShiftHandlers
 from storage.chat_memory import ChatMemory
 from storage.models import Activation, Member
 from storage.outages import OutageStore
@@ -34,6 +38,7 @@ class CalloutHandlers:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.shifts = ShiftHandlers(services)
 
     # -- /activate -----------------------------------------------------------------------------
 
@@ -108,10 +113,16 @@ class CalloutHandlers:
 
     async def _overview(self, caller: Caller) -> OutgoingMessage:
         reads = self.services.callouts.reads
+        running = await reads.running()
+        centres = await self.services.shifts.reads.centre_ids([a.id for a in running])
         rows = []
-        for activation in await reads.running():
-            rows.append((activation, await reads.state_counts(activation.id),
-                         await reads.unreachable_count(activation.id)))
+        for activation in running:
+            counts = await reads.state_counts(activation.id)
+            if activation.id in centres:  # a support centre counts places on its shifts
+                taken, needed = await self.services.shifts.reads.totals(activation.id)
+                activation, counts = replace(activation, needed=needed), {
+                    **counts, "confirmed": taken}
+            rows.append((activation, counts, await reads.unreachable_count(activation.id)))
         now = self.services.clock()
         overview = status_overview(self.services.settings, rows, await reads.readiness(now),
                                    now, caller.t)
@@ -126,12 +137,20 @@ class CalloutHandlers:
         return OutgoingMessage("\n".join([*lines, "", overview.text]), choices=overview.choices)
 
     async def _detail(self, caller: Caller, activation: Activation) -> OutgoingMessage:
+        if await self.services.shifts.is_centre(activation.id):
+            return await self.services.shifts.board(activation, caller.t)
         reads = self.services.callouts.reads
+        people = await reads.requests_with_members(activation.id)
+        team = [member for request, member in people if request.state == "confirmed"]
+        notes: list[str] = []
+        if activation.required_skills:  # which skill asked for is brought, which still open
+            skills = await self.services.skills.of(member.id for member in team)
+            notes = requirement_lines(self.services.settings, activation,
+                                      [(member, skills[member.id]) for member in team], caller.t)
         receipts = await ChatMemory(self.services.database).request_receipts(activation.id)
-        return status_detail(self.services.settings, activation,
-                             await reads.requests_with_members(activation.id),
+        return status_detail(self.services.settings, activation, people,
                              await reads.unreachable_count(activation.id),
-                             self.services.clock(), caller.t, receipts)
+                             self.services.clock(), caller.t, receipts, notes=notes)
 
     async def _volunteer_status(self, caller: Caller) -> OutgoingMessage:
         member, t = caller.member, caller.t
@@ -149,6 +168,10 @@ class CalloutHandlers:
         else:
             lines = [t.gettext("You are available. /away 3d marks you away.")]
         for request, activation in assignments:
+            if await self.services.shifts.is_centre(activation.id):
+                lines.append(self.services.callouts.headline(activation, t))
+                lines += await self.shifts.own_lines(caller, activation)
+                continue
             state = (t.gettext("you are confirmed") if request.state == "confirmed"
                      else t.gettext("you are a reserve"))
             lines.append(f"{self.services.callouts.headline(activation, t)} – {state}")
@@ -194,6 +217,8 @@ class CalloutHandlers:
         activation = await activation_named(self.services, caller, command.args)
         if isinstance(activation, Reply):
             return activation
+        if await self.services.shifts.is_centre(activation.id):
+            return Reply.text(await self.services.shifts.close(caller.member, activation.id))
         return Reply.text((await self.services.callouts.close(caller.member, activation.id)).text)
 
     async def cancel(self, caller: Caller, command: Command) -> Reply:

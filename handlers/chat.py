@@ -17,6 +17,7 @@ from bot.people.persons import translator_for
 from bot.services import Services
 from handlers.admin import AdminHandlers
 from handlers.callout import CalloutHandlers
+from handlers.certificate import CertificateHandlers
 from handlers.commands import access_of
 from handlers.debrief import DebriefHandlers
 from handlers.enrolment import EnrolmentHandlers, InviteLinks
@@ -32,6 +33,7 @@ from handlers.events import (
 )
 from handlers.guard import Access, Caller, Guard
 from handlers.reply import Reply
+from handlers.training import TrainingHandlers
 from storage.database import StorageFault
 
 __all__ = ["ChatHandlers"]
@@ -51,6 +53,8 @@ class ChatHandlers:
         self.callout = CalloutHandlers(services)
         self.admin = AdminHandlers(services)
         self.debrief = DebriefHandlers(services)
+        self.certificate = CertificateHandlers(services)
+        self.training = TrainingHandlers(services)
         self.commands: dict[str, CommandHandler] = {
             "start": self.enrolment.start,
             "help": self.enrolment.help,
@@ -69,6 +73,8 @@ class ChatHandlers:
             "roster": self.admin.roster,
             "remove": self.admin.remove,
             "mydata": self.admin.mydata,
+            "intyg": self.certificate.intyg,
+            "training": self.training.training,
         }
 
     async def handle(self, event: ChatEvent) -> Reply:
@@ -184,6 +190,18 @@ class ChatHandlers:
                 access = "leader"
             case choices.RemoveConfirm():
                 handler, access = self.admin.remove_confirm, "leader"
+            case choices.ShiftTake():
+                handler, access = self.callout.shifts.take, "anyone"
+            case choices.ShiftMission():
+                handler, access = self.callout.shifts.mission, "anyone"
+            case choices.CentreAction():
+                handler, access = self.callout.shifts.centre, "leader"
+            case choices.TrainingAnswer():
+                handler, access = self.training.answer, "anyone"
+            case choices.TrainingChoice():
+                handler, access = self.training.choice, "leader"
+            case choices.AttendanceMark():
+                handler, access = self.training.mark, "leader"
             case _:
                 return Reply.pressed(caller.t.gettext("This button is no longer valid."))
         return self.guard.refusal(caller, access, pressed=True) or await handler(caller, choice)
@@ -199,6 +217,9 @@ class ChatHandlers:
         activating = await self.callout.dialogue_text(caller, text)
         if activating is not None:
             return activating
+        announcing = await self.training.dialogue_text(caller, text)
+        if announcing is not None:
+            return announcing
         # After the leader's /activate dialogue: a volunteer answering a questionnaire.
         if await self.debrief.text(caller, text):
             return Reply()

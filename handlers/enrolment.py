@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.callout.render import area_name
+from bot.callout.skills import skill_labels
 from bot.choices import EnrolChoice, LanguageChoice
 from bot.delivery.messages import Choice, OutgoingMessage
 from bot.durations import parse_duration
@@ -17,6 +18,7 @@ from bot.people.enrolment import (
 )
 from bot.people.persons import translator_for
 from bot.services import Services
+from bot.training.render import status_lines
 from handlers.commands import help_text
 from handlers.events import Command, SharedContact, Text
 from handlers.guard import Caller
@@ -117,8 +119,11 @@ class EnrolmentHandlers:
             t.gettext("Area: {area}").format(area=area_name(settings, member.area)),
             t.gettext("Gender: {gender}").format(gender=t.gettext(GENDER_LABELS[member.gender])),
             t.gettext("Phone: {phone}").format(phone=member.phone or "–"),
+            t.gettext("Skills: {skills}").format(skills=skill_labels(
+                settings, await self.services.skills.member(member.id), t) or "–"),
             t.gettext("Language: {language}").format(language=t.locale),
             t.gettext("Availability: {state}").format(state=away),
+            *status_lines(*await self.services.training.status(member.id), t),
         ]
         return Reply.text("\n".join(lines))
 

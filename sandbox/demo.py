@@ -28,7 +28,7 @@ VOLUNTEERS = [
     (12, "Bo", "Berg", "+46705550012", "volunteer", "male"),
     (13, "Cia", "Carlsson", "+46705550013", "volunteer", "female"),
     (14, "Dan", "Dahl", "+46705550014", "volunteer", "male"),
-    (15, "Eva", "Ek", "+46705550015", "volunteer", "female"),
+    (15, "Eva", "Ek", "+46705550015", "volunteer", "female"),  # speaks Arabic
     (16, "Fia", "Falk", "+46705550016", "volunteer", "other"),
 ]
 Snapshot = dict[int, dict[int, tuple[str, tuple[str, ...], bool]]]
@@ -160,10 +160,11 @@ async def _script(runtime: BotRuntime, fake: FakeTelegram, log: Transcript, t: T
                       "database and its rules are real; the people are simulated."))
     await services.members.import_roster(
         [NewMember(name=f"{first} {last}", role=role, phone=phone, area="karlstad",
-                   gender=gender) for _, first, last, phone, role, gender in
-         [LEADER, *VOLUNTEERS]], actor="demo", now=services.clock())
+                   gender=gender, skills=("arabic",) if first == "Eva" else ())
+         for _, first, last, phone, role, gender in [LEADER, *VOLUNTEERS]],
+        actor="demo", now=services.clock())
     log.say(t.gettext("The leadership imported the roster: Lena (leader) and six support persons "
-                      "in Karlstad."))
+                      "in Karlstad; Eva speaks Arabic."))
 
     log.step(t.gettext("Everyone connects by sharing their phone number"))
     for first in ("Lena", "Anna"):
@@ -183,18 +184,25 @@ async def _script(runtime: BotRuntime, fake: FakeTelegram, log: Transcript, t: T
     log.say(t.gettext("(Bo, Cia, Dan, Eva and Fia do the same.)"))
 
     lena = people["Lena"]
-    log.step(t.gettext("03:12 – SOS Alarm calls the duty leader; Lena sends a call-out"))
+    log.step(t.gettext("03:12 – SOS Alarm calls the duty leader: the family speaks Arabic. "
+                       "Lena sends a call-out that asks for an Arabic speaker"))
     await act(lena, "/activate", lambda: lena.send("/activate"))
     await settle()
     kind = next(k for k in services.settings.callout.kinds if k.key == "fire").label(lang)
+    arabic = services.settings.skill("arabic").label(lang)
+    special, done = t.gettext("Particular skill…"), t.gettext("Done")
     for label, doing in [
         (f"[{kind}]", lambda: lena.press(kind)),
         ("[Karlstad]", lambda: lena.press("Karlstad")),
+        (f"[{special}]", lambda: lena.press(special)),
+        (f"[{arabic}]", lambda: lena.press(arabic)),
+        (f"[{done}]", lambda: lena.press(done)),
         ("[2 ✓]", lambda: lena.press("2 ✓")),
     ]:
         await act(lena, label, doing)
         await settle()
-    summary = t.gettext("House fire in Karlstad, a family of four needs support")
+    summary = t.gettext("House fire in Karlstad, a family of four needs support; they speak "
+                        "Arabic")
     briefing = t.gettext("Storgatan 12 B. Ask for the rescue leader Eva Lund, 070-555 12 34. "
                          "The family is with the neighbours at number 14.")
     await act(lena, summary, lambda: lena.send(summary))
@@ -214,11 +222,17 @@ async def _script(runtime: BotRuntime, fake: FakeTelegram, log: Transcript, t: T
     await act(people["Anna"], f"[{yes}]", lambda: people["Anna"].press(yes))
     await settle()
 
-    log.step(t.gettext("Bo and Eva press Yes at the same moment; Cia says no; Dan and Fia sleep"))
-    bo, eva = people["Bo"], people["Eva"]
-    presses = await asyncio.gather(bo.press(yes), eva.press(yes))
-    for person, press in zip((bo, eva), presses, strict=True):
+    log.step(t.gettext("Bo and Dan press Yes at the same moment: neither speaks Arabic, so one "
+                       "holds the last place and the other is a reserve"))
+    bo, dan, eva = people["Bo"], people["Dan"], people["Eva"]
+    presses = await asyncio.gather(bo.press(yes), dan.press(yes))
+    for person, press in zip((bo, dan), presses, strict=True):
         log.action(person, f"[{yes}]", await press.answer())
+    await settle()
+
+    log.step(t.gettext("Eva, who speaks Arabic, says yes and takes the place; Cia says no; Fia "
+                       "sleeps"))
+    await act(eva, f"[{yes}]", lambda: eva.press(yes))
     await act(people["Cia"], f"[{no}]", lambda: people["Cia"].press(no))
     await settle()
 
@@ -227,7 +241,7 @@ async def _script(runtime: BotRuntime, fake: FakeTelegram, log: Transcript, t: T
     await act(people["Anna"], f"[{withdraw}]", lambda: people["Anna"].press(withdraw))
     await settle()
 
-    confirmed = [person for person in (bo, eva)
+    confirmed = [person for person in (bo, dan, eva)
                  if any(t.gettext("You are going. Briefing:") in (m.text or "")
                         for m in person.messages)]
     first = confirmed[0]
@@ -241,5 +255,6 @@ async def _script(runtime: BotRuntime, fake: FakeTelegram, log: Transcript, t: T
     await act(lena, f"/status {code}", lambda: lena.send(f"/status {code}"))
     await settle()
     log.say()
-    log.say(t.gettext("The briefing and the address went only to the two who went; everyone else "
-                      "saw the summary. Try it with your own bot: see README.md."))
+    log.say(t.gettext("The briefing and the address went only to those who went, an Arabic "
+                      "speaker among them; everyone else saw the summary. Try it with your own "
+                      "bot: see README.md."))

@@ -14,6 +14,7 @@ from typing import Any
 from storage.clock import to_db
 from storage.database import Database
 from storage.models import Activation, Member, Request
+from storage.shifts import ShiftPlan
 from storage.sql import Connection, fetch_all, fetch_one
 
 __all__ = ["CalloutReads", "NewActivation"]
@@ -34,6 +35,8 @@ class NewActivation:
     location_title: str | None = None
     location_address: str | None = None
     exercise: bool = False
+    skills: tuple[str, ...] = ()  # skill keys the team should include (config [[skills]])
+    shifts: ShiftPlan | None = None  # staffed as shifts (a support centre), `needed` per shift
 
 
 # A volunteer is busy while they are confirmed on (or hold a place of) another running

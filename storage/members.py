@@ -11,6 +11,7 @@ from storage.audit import append_audit
 from storage.clock import to_db
 from storage.database import Database
 from storage.models import Address, Gender, Invite, Member, Role
+from storage.skills import set_member_skills
 from storage.sql import fetch_all, fetch_one
 
 __all__ = ["AddressTaken", "DuplicatePhone", "InviteUnavailable", "MemberStore", "NewMember",
@@ -43,6 +44,7 @@ class NewMember:
     locale: str | None = None
     address: Address | None = None  # where they are reached, if already known
     reported_locale: str | None = None  # the language their transport reports
+    skills: tuple[str, ...] = ()  # skill keys from the config's list
 
 
 _INSERT = """
@@ -240,6 +242,8 @@ class MemberStore:
             "now": to_db(now),
         }
         row = await fetch_one(connection, _INSERT, parameters)
+        if member.skills:
+            await set_member_skills(connection, row["id"], member.skills)
         if member.address is not None:
             try:
                 await _insert_address(connection, row["id"], member.address,

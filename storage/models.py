@@ -135,6 +135,7 @@ class Activation:
     closed_at: datetime | None
     cancelled_at: datetime | None
     unstaffed_alert_at: datetime | None = None
+    required_skills: tuple[str, ...] = ()  # skill keys the team should include (issue 16)
 
     @property
     def is_active(self) -> bool:
@@ -142,6 +143,7 @@ class Activation:
 
     @classmethod
     def from_row(cls, row: Any) -> Activation:
+        keys = row.keys()  # a sqlite3.Row's `in` looks at values, not at column names
         return cls(
             id=row["id"], code=row["code"], kind=row["kind"], area=row["area"],
             needed=row["needed"], summary=row["summary"], briefing=row["briefing"],
@@ -151,7 +153,13 @@ class Activation:
             created_at=from_db(row["created_at"]), staffed_at=from_db(row["staffed_at"]),
             closed_at=from_db(row["closed_at"]), cancelled_at=from_db(row["cancelled_at"]),
             unstaffed_alert_at=from_db(row["unstaffed_alert_at"]),
+            required_skills=_keys(row["required_skills"]) if "required_skills" in keys else (),
         )
+
+
+def _keys(text: str | None) -> tuple[str, ...]:
+    """Comma-separated keys as stored ("arabic,priest") as a tuple."""
+    return tuple(key for key in (text or "").split(",") if key)
 
 
 @dataclass(frozen=True, slots=True)

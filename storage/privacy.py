@@ -37,6 +37,8 @@ Connection = aiosqlite.Connection
 
 # Sent outbox rows that carried an activation's sensitive details, per request id.
 _SENSITIVE_REFS = ("briefing:{id}", "briefing-location:{id}")
+# The same for the places on a support centre's shifts, per place id.
+_SHIFT_SENSITIVE_REFS = ("shift-briefing:{id}", "shift-location:{id}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,12 @@ async def purge_activation(connection: Connection, activation_id: int,
         connection, "SELECT id FROM requests WHERE activation_id = ?", (activation_id,))]
     refs = [pattern.format(id=request_id) for request_id in request_ids
             for pattern in _SENSITIVE_REFS]
+    # A support centre's shift briefings carried the same details (issue 16).
+    place_ids = [row[0] for row in await fetch_all(
+        connection, "SELECT p.id FROM shift_places AS p JOIN shifts AS s ON s.id = p.shift_id"
+                    " WHERE s.activation_id = ?", (activation_id,))]
+    refs += [pattern.format(id=place_id) for place_id in place_ids
+             for pattern in _SHIFT_SENSITIVE_REFS]
     scrubbed = 0
     for start in range(0, len(refs), 400):  # stay far below SQLite's parameter limit
         chunk = refs[start:start + 400]
@@ -167,6 +175,9 @@ async def erase_member(connection: Connection, member_id: int, placeholder: str,
         (placeholder, to_db(now), member_id))
     await connection.execute("DELETE FROM member_addresses WHERE member_id = ?", (member_id,))
     await connection.execute("DELETE FROM direct_invitations WHERE member_id = ?", (member_id,))
+    # Skills (a language) can say something about where a person comes from.
+    await connection.execute("DELETE FROM member_skills WHERE member_id = ?", (member_id,))
+    await connection.execute("DELETE FROM member_training WHERE member_id = ?", (member_id,))
     for address in addresses:
         await connection.execute("DELETE FROM dialogues WHERE address = ?", (address,))
         # What a chat without buttons remembered (offered choices, receipts, a Signal uuid).
@@ -218,8 +229,26 @@ async def member_data(database: Database, member_id: int) -> dict[str, Any]:
         "SELECT d.kind, d.step, d.data, d.updated_at FROM dialogues AS d JOIN member_addresses"
         " AS a ON d.address = a.transport || ':' || a.address WHERE a.member_id = ?",
         (member_id,))
+    skills = await database.fetch_all(
+        "SELECT skill FROM member_skills WHERE member_id = ? ORDER BY skill", (member_id,))
+    training = await database.fetch_all(
+        "SELECT introduction_on, last_training_on FROM member_training WHERE member_id = ?",
+        (member_id,))
+    invitations = await database.fetch_all(
+        "SELECT t.kind, t.starts_at, t.place, i.answer, i.answered_at, i.attended"
+        " FROM training_invites AS i JOIN trainings AS t ON t.id = i.training_id"
+        " WHERE i.member_id = ? ORDER BY t.starts_at", (member_id,))
+    shift_places = await database.fetch_all(
+        "SELECT a.code, s.number AS shift, s.starts_at, s.ends_at, p.state, p.answered_at,"
+        " p.confirmed_at, p.arrived_at FROM shift_places AS p JOIN shifts AS s"
+        " ON s.id = p.shift_id JOIN activations AS a ON a.id = s.activation_id"
+        " WHERE p.member_id = ? ORDER BY p.id", (member_id,))
     return {
         "member": _as_dict(member) if member else None,
+        "skills": [row["skill"] for row in skills],
+        "shifts": [_as_dict(row) for row in shift_places],
+        "training_status": _as_dict(training[0]) if training else None,
+        "trainings": [_as_dict(row) for row in invitations],
         "addresses": [_as_dict(row) for row in addresses],
         "requests": [_as_dict(row) for row in requests],
         "invites": [_as_dict(row) for row in invites],

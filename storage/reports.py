@@ -43,6 +43,9 @@ class RequestFacts:
     confirmed_at: datetime | None
     arrived_at: datetime | None
     finished_at: datetime | None
+    # False for a shift worked at a support centre: its hours count, the answer was counted on
+    # the call-out's own request.
+    counts_answer: bool = True
 
 
 class ReportReads:

@@ -58,7 +58,8 @@ async def test_report_writes_html_and_a_csv_per_table(seeded_file, tmp_path) -> 
     assert "• Interventions: 15" in stdout and "• Exercises: 3" in stdout
     names = sorted(path.name for path in out.iterdir())
     assert names == [f"report-{YEAR}-{table}.csv" for table in sorted(
-        ["answers", "by_area", "by_kind", "by_month", "debriefs", "exercises", "summary"])] + [
+        ["answers", "by_area", "by_kind", "by_month", "debriefs", "exercises", "summary",
+         "training", "training_by_area"])] + [
         f"report-{YEAR}.html"]
     html = (out / f"report-{YEAR}.html").read_text(encoding="utf-8")
     assert "Annual report 2025" in html and html.count("<svg") == 4

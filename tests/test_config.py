@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, DebriefSettings, StorageSettings, load_settings
+from bot.config import (
+    DEFAULT_SKILLS,
+    ConfigError,
+    DebriefSettings,
+    ShiftSettings,
+    StorageSettings,
+    TrainingSettings,
+    load_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """
@@ -52,6 +60,8 @@ def test_example_config_loads() -> None:
     assert settings.storage == StorageSettings()
     # The example spells out the shipped questionnaire: it must not drift from the defaults.
     assert settings.debrief == DebriefSettings()
+    assert settings.skills == DEFAULT_SKILLS and settings.callout.skill_wait == timedelta(minutes=5)
+    assert settings.training == TrainingSettings() and settings.shifts == ShiftSettings()
 
 
 def test_values_are_read_and_typed(tmp_path: Path) -> None:

@@ -19,7 +19,11 @@ async def test_demo_in_swedish_shows_the_whole_call_out() -> None:
                      "Laget är redan fullt – du står som reserv.",
                      "(reserv) tar platsen",
                      "POSOM tar bort platsnålen",
-                     "Larm 2026-001 (Brand) är avslutat. Tack för din insats!"):
+                     "Larm 2026-001 (Brand) är avslutat. Tack för din insats!",
+                     # The call-out asks for an Arabic speaker: the last place waits for Eva.
+                     "Särskilt efterfrågas: Arabiska.",
+                     "håller sista platsen i högst 5 minuter medan vi söker någon med: Arabiska.",
+                     "✅ Arabiska: Eva Ek"):
         assert expected in text, expected
     # The briefing reached exactly two volunteers at first and the promoted reserve later.
     assert text.count("Du åker. Genomgång:") == 4  # Anna, Bo, Eva, and Bo's [Framme] edit
@@ -34,6 +38,7 @@ def test_demo_command_in_english_exits_0() -> None:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Call-out 2026-001 sent to 6 support persons." in result.stdout
+    assert "Especially needed: Arabic." in result.stdout
     assert "Traceback" not in result.stderr
 
 

@@ -171,7 +171,8 @@ async def test_roster_lists_pauses_and_changes_roles(world) -> None:
 # roles differently (leaders: the follow-up; volunteers: their unfinished questions).
 SERVED, NOT_LEADER, UNKNOWN = "served", "only leaders", "unknown person"
 LEADER_ONLY = {"activate", "close", "cancel", "invite", "roster", "remove", "report", "audit"}
-EVERYONE = {"status", "away", "back", "me", "language", "help", "mydata", "debrief"}
+EVERYONE = {"status", "away", "back", "me", "language", "help", "mydata", "debrief", "intyg",
+            "training"}
 ROLE_TABLE = {
     "unknown": {**{name: UNKNOWN for name in LEADER_ONLY | EVERYONE}, "start": SERVED},
     "volunteer": {**{name: NOT_LEADER for name in LEADER_ONLY},

@@ -159,7 +159,7 @@ async def test_csv_tables_carry_the_same_figures(seeded) -> None:
     report = await services.reports.compute(YEAR)
     tables = csv_tables(report)
     assert set(tables) == {"summary", "by_kind", "by_area", "by_month", "answers", "exercises",
-                           "debriefs"}
+                           "debriefs", "training", "training_by_area"}
     summary = dict(list(csv.reader(io.StringIO(tables["summary"])))[1:])
     yes, no, silent = expected_answers(INTERVENTIONS)
     assert summary["count"] == "15" and summary["answers_silent"] == str(silent)

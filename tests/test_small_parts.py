@@ -88,7 +88,10 @@ def test_every_call_out_event_has_words_in_the_audit_trail() -> None:
     source = "\n".join(path.read_text(encoding="utf-8")
                        for folder in ("bot", "handlers") for path in (root / folder).rglob("*.py")
                        if path.name != "audit_trail.py")
-    events = set(re.findall(r'"((?:activation|request|escalation|debrief)\.[a-z_]+)"', source))
+    events = set(re.findall(r'"((?:activation|request|escalation|debrief|shifts?)\.[a-z_]+)"',
+                            source))
+    # Shift events are also written as f"shift.{state}" / f"shift.{how}".
+    events |= {f"shift.{state}" for state in ("confirmed", "reserve", "ended", "cancelled")}
     assert {"activation.closed", "debrief.welfare_alert"} <= events
     assert sorted(events - set(EVENT_LABELS)) == []
 

@@ -1,6 +1,7 @@
-"""The leader's /activate dialogue: kind (or [Övning] first) → area → people needed → summary →
-briefing → location → preview with [Skicka larm] / [Avbryt]. Kept in the database step by step
-(storage.dialogues), so a restart in the middle does not lose what the leader has typed. Once
+"""The leader's /activate dialogue: kind (or [Övning] first) → area → people needed (with
+[Särskild kompetens…] for the skills to ask for) → summary → briefing → location → preview with
+[Skicka larm] / [Avbryt]. Kept in the database step by step (storage.dialogues), so a restart
+in the middle does not lose what the leader has typed. Once
 [Övning] is chosen, every question, the preview and the call-out itself say "ÖVNING" first.
 
 The leader's chat does not keep the briefing: each question's choices are taken off once it is
@@ -25,11 +26,13 @@ from bot.callout.draft import (
 )
 from bot.callout.render import area_name, exercise_mark
 from bot.callout.service import CalloutService, DraftTrail, Issued
+from bot.callout.skills import parse_skills, skill_labels
 from bot.choices import ActivateChoice
 from bot.config import Settings
 from bot.delivery.messages import Choice, OutgoingMessage
 from bot.i18n import Translator
 from bot.people.persons import translator_for
+from bot.shifts import steps as shift_steps
 from storage.callouts import NewActivation
 from storage.clock import Clock
 from storage.dialogues import Dialogue, DialogueStore
@@ -40,6 +43,9 @@ __all__ = ["ActivationDialogue", "DialogueReply"]
 KIND = "activate"
 # Values of the kind step's exercise toggle: a kind key cannot contain "-", so no clash.
 EXERCISE_ON, EXERCISE_OFF = "ex-on", "ex-off"
+# The needed step's way into the skills step, and that step's "done": a skill key cannot
+# contain "-" either.
+SKILLS_OPEN, SKILLS_DONE = "-skills", "-done"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,9 @@ class ActivationDialogue:
         if choice.step == "kind" and choice.value in (EXERCISE_ON, EXERCISE_OFF):
             data["exercise"] = choice.value == EXERCISE_ON
             return await self._next(leader, dialogue, t, retire)
+        if choice.step in shift_steps.STEPS and shift_steps.choose(
+                self.settings, choice.step, choice.value, data, self.clock()):
+            return await self._next(leader, dialogue, t, retire)
         if choice.step == "kind" and self.settings.callout.kind(choice.value):
             data["kind"] = choice.value
             return await self._next(leader, dialogue, t, retire)
@@ -139,6 +148,19 @@ class ActivationDialogue:
         if choice.step == "needed" and choice.value.isdecimal() and len(choice.value) <= 2 \
                 and 1 <= int(choice.value) <= MAX_NEEDED:
             data["needed"] = int(choice.value)
+            return await self._next(leader, dialogue, t, retire)
+        if choice.step == "needed" and choice.value == SKILLS_OPEN and self.settings.skills:
+            data["skills_open"] = True
+            return await self._next(leader, dialogue, t, retire)
+        if choice.step == "skills" and choice.value == SKILLS_DONE:
+            data["skills_open"] = False
+            return await self._next(leader, dialogue, t, retire)
+        if choice.step == "skills" and self.settings.skill(choice.value):
+            chosen = data.setdefault("skills", [])
+            if choice.value in chosen:
+                chosen.remove(choice.value)
+            else:
+                chosen.append(choice.value)
             return await self._next(leader, dialogue, t, retire)
         if choice.step == "location" and choice.value == "skip":
             data["location_done"] = True
@@ -160,6 +182,15 @@ class ActivationDialogue:
                 if not (value.isdecimal() and len(value) <= 2):
                     raise DraftRefused("needed", "not a number")
                 data["needed"] = check_needed(int(value))
+            elif dialogue.step == "skills":
+                try:
+                    data["skills"] = list(parse_skills(self.settings, value))
+                except ValueError as unknown:
+                    return DialogueReply([OutgoingMessage(t.gettext(
+                        "There is no skill “{name}”. Press the skills you need, or write them "
+                        "separated by commas.").format(name=str(unknown)[:40])),
+                        self._question(dialogue, t)])
+                data["skills_open"] = False
             elif dialogue.step == "summary":
                 data["summary"] = check_text("summary", value, MAX_SUMMARY)
             elif dialogue.step == "briefing":
@@ -167,6 +198,12 @@ class ActivationDialogue:
             elif dialogue.step == "location":
                 data["address"] = check_text("location_address", value, MAX_PLACE)
                 data["location_done"] = True
+            elif dialogue.step in shift_steps.STEPS:
+                problem = shift_steps.type_in(self.settings, dialogue.step, value, data,
+                                              self.clock(), t)
+                if problem is not None:
+                    return DialogueReply([OutgoingMessage(problem),
+                                          self._question(dialogue, t)])
             else:
                 await self.dialogues.save(dialogue, self.clock())
                 return DialogueReply([OutgoingMessage(t.gettext(
@@ -221,21 +258,29 @@ class ActivationDialogue:
 
     def _missing_step(self, dialogue: Dialogue) -> str:
         data = dialogue.data
-        if "kind" not in data:
-            return "kind"
+        first = self._before_location(data)
+        if first is not None:
+            return first
         if "area" not in data:
             if len(self.settings.areas) == 1:
                 data["area"] = self.settings.areas[0].key
             else:
                 return "area"
         if "needed" not in data:
-            return "needed"
+            return "skills" if data.get("skills_open") else "needed"
         if "summary" not in data:
             return "summary"
         if "briefing" not in data:
             return "briefing"
         if not data.get("location_done"):
             return "location"
+        return shift_steps.missing_step(self.settings, data, after_location=True) or "preview"
+
+    def _before_location(self, data: dict) -> str | None:
+        """The first steps, up to the people needed (a shift step after the kind)."""
+        if "kind" not in data:
+            return "kind"
+        return shift_steps.missing_step(self.settings, data, after_location=False)
         return "preview"
 
     def _question(self, dialogue: Dialogue, t: Translator) -> OutgoingMessage:
@@ -265,13 +310,41 @@ class ActivationDialogue:
                      for area in self.settings.areas]
             rows = tuple(tuple(areas[i:i + 3]) for i in range(0, len(areas), 3))
             return OutgoingMessage(t.gettext("Where?"), choices=(*rows, abort))
+        if step in shift_steps.STEPS:
+            return shift_steps.question(self.settings, step, abort, t)
         if step == "needed":
             default = self.settings.callout.needed
             choices = sorted({1, 2, 3, 4, default})
             row = tuple(Choice(f"{n} ✓" if n == default else str(n),
                                ActivateChoice("needed", str(n)).pack()) for n in choices)
-            return OutgoingMessage(t.gettext("How many support persons are needed? Press a "
-                                             "number or write one."), choices=(row, abort))
+            text = t.gettext("How many support persons are needed? Press a number or write one.")
+            if dialogue.data.get("shifts"):
+                text = t.gettext("How many support persons per shift? Press a number or write "
+                                 "one.")
+            rows: tuple[tuple[Choice, ...], ...] = (row,)
+            if self.settings.skills:
+                chosen = dialogue.data.get("skills")
+                rows += ((Choice(t.gettext("Particular skill…"),
+                                 ActivateChoice("needed", SKILLS_OPEN).pack()),),)
+                if chosen:
+                    text += "\n" + t.gettext("Asked for: {skills}").format(
+                        skills=skill_labels(self.settings, chosen, t))
+            return OutgoingMessage(text, choices=(*rows, abort))
+        if step == "skills":
+            chosen = dialogue.data.get("skills", [])
+            skills = [Choice(("✓ " if skill.key in chosen else "") + skill.label(t.locale),
+                             ActivateChoice("skills", skill.key).pack())
+                      for skill in self.settings.skills]
+            rows = tuple(tuple(skills[i:i + 2]) for i in range(0, len(skills), 2))
+            done = Choice(t.gettext("Done") if chosen else t.gettext("No particular skill"),
+                          ActivateChoice("skills", SKILLS_DONE).pack())
+            text = t.gettext("Which skill is needed, e.g. a language? Those who have it are "
+                             "asked first, and the last place is held a while for one of them. "
+                             "Press the skills (or write them), then Done.")
+            if chosen:
+                text += "\n" + t.gettext("Chosen: {skills}").format(
+                    skills=skill_labels(self.settings, chosen, t))
+            return OutgoingMessage(text, choices=(*rows, (done,), abort))
         if step == "summary":
             return OutgoingMessage(t.gettext(
                 "Write a short summary that is sent to everyone asked, e.g. “Fire in a house, "
@@ -298,9 +371,13 @@ class ActivationDialogue:
             t.gettext("Kind: {kind}").format(kind=kind.label(t.locale) if kind else data["kind"]),
             t.gettext("Area: {area}").format(area=area_name(self.settings, data["area"])),
             t.gettext("Needed: {count}").format(count=data["needed"]),
+            *([t.gettext("Asked for: {skills}").format(
+                skills=skill_labels(self.settings, data["skills"], t))]
+              if data.get("skills") else []),
             t.gettext("Summary (to everyone asked): {text}").format(text=data["summary"]),
             t.gettext("Briefing (only to the confirmed): {text}").format(text=data["briefing"]),
             t.gettext("Place: {place}").format(place=place or "–"),
+            *shift_steps.preview_lines(data, t),
         ]
         send = t.gettext("Send exercise") if data.get("exercise") else t.gettext("Send call-out")
         buttons = ((Choice(send, ActivateChoice("preview", "send").pack()),
@@ -320,7 +397,8 @@ class ActivationDialogue:
             kind=data["kind"], area=data["area"], needed=int(data["needed"]),
             summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
             location_lon=data.get("lon"), location_title=data.get("title"),
-            location_address=data.get("address"), exercise=bool(data.get("exercise")))
+            location_address=data.get("address"), exercise=bool(data.get("exercise")),
+            skills=tuple(data.get("skills", ())), shifts=shift_steps.plan_of(data))
         try:
             issued = await self.callouts.issue(Actor.leader(leader), draft, trail=trail)
         except DraftRefused as refused:

@@ -8,21 +8,25 @@ screen, a briefing of at most a page.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot.config import Settings
 from bot.typed import clean_text
 from storage.callouts import NewActivation
 from storage.models import Member
+from storage.shifts import ShiftPlan
 
 __all__ = [
     "MAX_BRIEFING",
     "MAX_NEEDED",
     "MAX_PLACE",
+    "MAX_SKILLS",
     "MAX_SUMMARY",
     "Actor",
     "DraftRefused",
     "check_draft",
     "check_needed",
+    "check_shifts",
     "check_text",
 ]
 
@@ -30,6 +34,8 @@ MAX_NEEDED = 20
 MAX_SUMMARY = 300
 MAX_BRIEFING = 2500
 MAX_PLACE = 300  # a typed meeting place or address
+MAX_SKILLS = 5  # skills one call-out may ask for
+MIN_SHIFT, MAX_SHIFT = timedelta(minutes=30), timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,17 @@ def check_text(field: str, text: str | None, limit: int, *, required: bool = Tru
     return value
 
 
+def check_shifts(settings: Settings, plan: ShiftPlan) -> ShiftPlan:
+    """Shifts of half an hour to a day, at least one and at most `shifts.max_shifts`."""
+    if not MIN_SHIFT <= plan.length <= MAX_SHIFT:
+        raise DraftRefused("shift_length", "from 30 minutes to 24 hours")
+    if not 1 <= plan.count <= settings.shifts.max_shifts:
+        raise DraftRefused("shift_count", f"from 1 to {settings.shifts.max_shifts}")
+    if plan.first_start.tzinfo is None:
+        raise DraftRefused("first_start", "needs a time zone")
+    return plan
+
+
 def check_draft(settings: Settings, draft: NewActivation) -> NewActivation:
     """The draft with its texts stripped, or DraftRefused naming the first field that is wrong."""
     if settings.callout.kind(draft.kind) is None:
@@ -101,5 +118,15 @@ def check_draft(settings: Settings, draft: NewActivation) -> NewActivation:
     if draft.location_lat is not None and not (-90 <= draft.location_lat <= 90
                                                and -180 <= draft.location_lon <= 180):
         raise DraftRefused("location", "not a place on Earth")
+    if draft.shifts is not None:
+        if draft.kind not in settings.shifts.kinds:
+            raise DraftRefused("shifts", f"{draft.kind!r} is not staffed in shifts "
+                                         "(shifts.kinds)")
+        check_shifts(settings, draft.shifts)
+    unknown = [key for key in draft.skills if settings.skill(key) is None]
+    if unknown:
+        raise DraftRefused("skills", f"unknown skill {unknown[0]!r}")
+    if len(set(draft.skills)) > MAX_SKILLS:
+        raise DraftRefused("skills", f"at most {MAX_SKILLS} skills")
     return replace(draft, summary=summary, briefing=briefing, location_title=title,
-                   location_address=place)
+                   location_address=place, skills=tuple(dict.fromkeys(draft.skills)))

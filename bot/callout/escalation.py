@@ -8,7 +8,7 @@ short-staffed call-out always has either a step still to come or the leaders alr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import aiosqlite
@@ -49,6 +49,10 @@ class Escalation:
         self.outbound = outbound
         self.runner = runner
         self.wake_sender = wake_sender
+        # Says how staffed a call-out counted in something other than its requests is (a
+        # support centre: places on shifts) as (taken, needed); None for an ordinary one.
+        self.staffing: list[Callable[[Connection, Activation],
+                                     Awaitable[tuple[int, int] | None]]] = []
         runner.register(REMINDER, self._remind)
         runner.register(WAVE, self._wave)
         runner.register(UNSTAFFED_ALERT, self._alert)
@@ -105,6 +109,7 @@ class Escalation:
                     deadline.step, scope, asked)
         if asked:
             counts = await sql.state_counts(tx, activation.id)
+            confirmed, needed = await self._staffing(tx, activation, counts)
             # The notice names the areas this wave adds, not those asked before.
             earlier = {activation.area}
             for step in range(1, deadline.step):
@@ -115,11 +120,20 @@ class Escalation:
             await self.outbound.tell_leaders(tx, now, lambda t: "⚠️ " + t.gettext(
                 "Call-out {code} is not staffed ({confirmed}/{needed}). Now also asking "
                 "{areas}: {count} more.").format(
-                    code=activation.code, confirmed=counts.get("confirmed", 0),
-                    needed=activation.needed, areas=names, count=asked),
+                    code=activation.code, confirmed=confirmed, needed=needed, areas=names,
+                    count=asked),
                 activation=activation)
         self.wake_sender()
         return []
+
+    async def _staffing(self, tx: Connection, activation: Activation,
+                        counts: dict[str, int]) -> tuple[int, int]:
+        """(confirmed, needed) as the leaders should read them."""
+        for staffing in self.staffing:
+            found = await staffing(tx, activation)
+            if found is not None:
+                return found
+        return counts.get("confirmed", 0), activation.needed
 
     def _areas(self, activation: Activation, scope: str) -> list[str]:
         if scope == "all":
@@ -139,6 +153,7 @@ class Escalation:
         """Tells every leader, once, that the call-out is not staffed and what is missing."""
         counts = await sql.state_counts(tx, activation.id)
         unreachable = await sql.unreachable_asked(tx, activation.id)
+        confirmed, needed = await self._staffing(tx, activation, counts)
         age = now - activation.created_at
 
         def text(t: Translator) -> str:
@@ -148,7 +163,7 @@ class Escalation:
                 "be reached: {unreachable}.").format(
                     code=activation.code, kind=kind_label(self.settings, activation, t),
                     area=area_name(self.settings, activation.area),
-                    confirmed=counts.get("confirmed", 0), needed=activation.needed,
+                    confirmed=confirmed, needed=needed,
                     duration=t.duration(age), pending=counts.get("pending", 0),
                     declined=counts.get("declined", 0), unreachable=unreachable)
 

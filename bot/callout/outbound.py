@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -45,6 +45,11 @@ __all__ = ["ChoiceRows", "Outbound", "briefing_ref", "location_ref", "preview_re
 logger = logging.getLogger(__name__)
 
 ChoiceRows = tuple[tuple[Choice, ...], ...]
+# Renders the request for a call-out that is asked differently (a support centre in shifts):
+# (transaction, activation, request id, volunteer, their translator, reminder) -> the message,
+# or None for the ordinary [Ja, jag kan] [Nej].
+RequestRenderer = Callable[[Connection, Activation, int, Member, Translator, bool],
+                           Awaitable[OutgoingMessage | None]]
 
 
 def request_ref(request_id: int) -> str:
@@ -69,6 +74,7 @@ class Outbound:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.request_renderers: list[RequestRenderer] = []
 
     def t(self, member: Member) -> Translator:
         """The member's translator."""
@@ -87,7 +93,7 @@ class Outbound:
     async def request(self, tx: Connection, activation: Activation, request_id: int,
                       volunteer: Member, now: datetime, *, position: int) -> None:
         """Queues a first request in the broadcast lane (`position`: its place in the fan-out)."""
-        message = request_message(self.settings, activation, request_id, self.t(volunteer))
+        message = await self._request_message(tx, activation, request_id, volunteer)
         await self._queue(tx, volunteer, now, payload=encode(message), lane=BROADCAST_LANE,
                           ref=request_ref(request_id), position=position)
 
@@ -106,11 +112,21 @@ class Outbound:
                 return False
             await self._queue(tx, member, now, op="delete",
                               payload=json.dumps({"message_id": first}))
-        message = request_message(self.settings, activation, request.id, self.t(member),
-                                  reminder=reminder)
+        message = await self._request_message(tx, activation, request.id, member,
+                                              reminder=reminder)
         await self._queue(tx, member, now, payload=encode(message), lane=BROADCAST_LANE,
                           ref=ref, position=position)
         return True
+
+    async def _request_message(self, tx: Connection, activation: Activation, request_id: int,
+                               volunteer: Member, *, reminder: bool = False) -> OutgoingMessage:
+        """The request as the call-out asks it: a renderer's (shifts), else [Ja] [Nej]."""
+        t = self.t(volunteer)
+        for render in self.request_renderers:
+            message = await render(tx, activation, request_id, volunteer, t, reminder)
+            if message is not None:
+                return message
+        return request_message(self.settings, activation, request_id, t, reminder=reminder)
 
     async def edit_request(self, tx: Connection, member: Member, request_id: int,
                            message: OutgoingMessage, now: datetime) -> None:
@@ -221,6 +237,11 @@ class Outbound:
             message = replace(message, text=marked(activation, self.t(member), message.text))
         await self._queue(tx, member, now, payload=encode(message), op="edit",
                           target_ref=target_ref)
+
+    async def delete(self, tx: Connection, member: Member, target_ref: str,
+                     now: datetime) -> None:
+        """Queues the removal of the message sent under `target_ref` (e.g. a location pin)."""
+        await self._queue(tx, member, now, op="delete", target_ref=target_ref, payload="{}")
 
     async def tell_leaders(self, tx: Connection, now: datetime,
                            text_for: Callable[[Translator], str],

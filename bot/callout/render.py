@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.callout.skills import skill_labels
 from bot.choices import Answer, HoldAction, MissionAction, StatusAction
 from bot.config import Settings
 from bot.delivery.messages import Choice, Location, OutgoingMessage
@@ -39,6 +40,7 @@ STATE_LABELS = {
     "withdrawn": N_("withdrew"),
     "released": N_("released"),
 }
+HELD = N_("holds the last place")
 # /status CODE lists who goes first, then who might, then who will not.
 STATE_ORDER = ("confirmed", "tentative", "reserve", "pending", "declined", "withdrawn", "released",
                "stood_down")
@@ -100,9 +102,12 @@ def request_message(settings: Settings, activation: Activation, request_id: int,
     first = "🚨 " + headline(settings, activation, t)
     if reminder:
         first = "⏰ " + t.gettext("Reminder – still not staffed.") + "\n" + first
+    lines = [first, activation.summary]
+    if activation.required_skills:
+        lines.append(t.gettext("Especially needed: {skills}.").format(
+            skills=skill_labels(settings, activation.required_skills, t)))
     text = "\n".join([
-        first,
-        activation.summary,
+        *lines,
         needed + " " + t.gettext("Sent {time}.").format(time=t.time(activation.created_at)),
         "",
         t.gettext("Can you go?"),
@@ -137,34 +142,46 @@ def answer_edit(settings: Settings, activation: Activation, state: str, t: Trans
 
 
 def hold_edit(settings: Settings, activation: Activation, wait: timedelta,
-              t: Translator) -> OutgoingMessage:
-    """The held volunteer's request message: why they wait, and for how long at most."""
+              t: Translator, *, skills: str | None = None) -> OutgoingMessage:
+    """The held volunteer's request message: why they wait (a mixed pair, or `skills`, the
+    labels of the skills still missing), and for how long at most."""
     body = t.gettext("Thank you! You hold the last place. We try to send a woman and a man "
                      "together and wait at most {duration} for that; then you are confirmed.")
-    return OutgoingMessage(marked(activation, t, f"{headline(settings, activation, t)}\n"
-                                                 f"{body.format(duration=t.duration(wait))}"))
+    if skills:
+        body = t.gettext("Thank you! You hold the last place. We are looking for someone with: "
+                         "{skills}, and wait at most {duration} for that; then you are "
+                         "confirmed.")
+    body = body.format(duration=t.duration(wait), skills=skills)
+    return OutgoingMessage(marked(activation, t, f"{headline(settings, activation, t)}\n{body}"))
 
 
-def briefing_message(settings: Settings, activation: Activation, request: Request,
-                     team: Sequence[TeamMember], leader: Member | None, t: Translator, *,
-                     arrived: bool = False) -> OutgoingMessage:
-    """The briefing for a confirmed volunteer: everything they need, with mission buttons."""
-    lines = ["📋 " + headline(settings, activation, t),
-             t.gettext("You are going. Briefing:"), activation.briefing or activation.summary]
+def briefing_lines(settings: Settings, activation: Activation, team: Sequence[TeamMember],
+                   leader: Member | None, t: Translator, *, team_heading: str) -> list[str]:
+    """The body of a briefing: the text, the place, the team with phones, the duty leader and
+    who issued it (shared by a call-out's and a shift's briefing)."""
+    lines = [activation.briefing or activation.summary]
     if activation.location_address or activation.location_title:
         place = ", ".join(part for part in (activation.location_title,
                                             activation.location_address) if part)
         lines.append(t.gettext("Place: {place}").format(place=place))
-    lines.append("")
-    lines.append(t.gettext("Team:"))
-    for mate in team:
-        lines.append(f"• {mate.name}" + (f", {mate.phone}" if mate.phone else ""))
+    lines += ["", team_heading]
+    lines += [f"• {mate.name}" + (f", {mate.phone}" if mate.phone else "") for mate in team]
     if settings.organisation.duty_phone:
         lines.append(t.gettext("Duty leader: {phone}").format(
             phone=settings.organisation.duty_phone))
     if leader is not None:
         lines.append(t.gettext("Call-out issued by {name}{phone}").format(
             name=leader.name, phone=f", {leader.phone}" if leader.phone else ""))
+    return lines
+
+
+def briefing_message(settings: Settings, activation: Activation, request: Request,
+                     team: Sequence[TeamMember], leader: Member | None, t: Translator, *,
+                     arrived: bool = False) -> OutgoingMessage:
+    """The briefing for a confirmed volunteer: everything they need, with mission buttons."""
+    lines = ["📋 " + headline(settings, activation, t), t.gettext("You are going. Briefing:"),
+             *briefing_lines(settings, activation, team, leader, t,
+                             team_heading=t.gettext("Team:"))]
     actions = [] if arrived else [Choice(t.gettext("Arrived"),
                                          MissionAction(request.id, "arrived").pack())]
     actions.append(Choice(t.gettext("Finished"), MissionAction(request.id, "finished").pack()))
@@ -261,9 +278,11 @@ RECEIPT_LABELS = {
 
 def status_detail(settings: Settings, activation: Activation,
                   people: Sequence[tuple[Request, Member]], unreachable: int, now: datetime,
-                  t: Translator, receipts: dict[int, str] | None = None) -> OutgoingMessage:
+                  t: Translator, receipts: dict[int, str] | None = None, *,
+                  notes: Sequence[str] = ()) -> OutgoingMessage:
     """/status CODE: each person's state with times (and, where the transport reports it,
-    whether their phone received or they read the request), and buttons to close or cancel."""
+    whether their phone received or they read the request), and buttons to close or cancel;
+    `notes` are lines shown under the times (e.g. which skill asked for is still open)."""
     lines = [headline(settings, activation, t),
              t.gettext("State: {state}. Started {time}.").format(
                  state=t.gettext(ACTIVATION_STATE_LABELS[activation.state]),
@@ -282,6 +301,7 @@ def status_detail(settings: Settings, activation: Activation,
     if unreachable:
         lines.append(t.ngettext("{count} could not be reached", "{count} could not be reached",
                                 unreachable).format(count=unreachable))
+    lines.extend(notes)
     lines.append("")
     for request, member in sorted(people, key=lambda pair: STATE_ORDER.index(pair[0].state)):
         when = request.confirmed_at or request.answered_at
@@ -294,8 +314,10 @@ def status_detail(settings: Settings, activation: Activation,
         receipt = (receipts or {}).get(request.id)
         if receipt and request.state == "pending":
             extra += f" ({'✓✓' if receipt == 'read' else '✓'} {t.gettext(RECEIPT_LABELS[receipt])})"
-        lines.append(f"• {member.name}: {t.gettext(STATE_LABELS[request.state])}{stamp}{extra}"
-                     f"{unreachable_mark}")
+        label = STATE_LABELS[request.state]
+        if request.state == "tentative" and activation.required_skills:
+            label = HELD  # for a skill or a mixed pair
+        lines.append(f"• {member.name}: {t.gettext(label)}{stamp}{extra}{unreachable_mark}")
     if not people:
         lines.append(t.gettext("Nobody has been asked."))
     buttons: tuple[tuple[Choice, ...], ...] = ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -31,6 +31,7 @@ from bot.callout.render import (
     names,
 )
 from bot.callout.rules import Verdict, decide_answer, decide_withdraw
+from bot.callout.skills import skill_facts, skill_labels, skilled_reserves_first
 from bot.choices import HoldAction
 from bot.config import Settings
 from bot.deadlines import DeadlineRunner
@@ -44,15 +45,18 @@ from storage.database import Database
 from storage.deadlines import add_deadline, cancel_deadlines, cancel_request_deadlines
 from storage.members import leaders_in, mark_reachable
 from storage.models import Activation, Address, Deadline, Member, Request
+from storage.skills import set_required_skills
 
 __all__ = ["ActionResult", "Answered", "CalloutService", "DraftTrail", "Issued"]
 
 logger = logging.getLogger(__name__)
 Connection = aiosqlite.Connection
 
-MIXED_WAIT = "mixed_gender"
+MIXED_WAIT = "mixed_gender"  # the deadline of a held last place, for a mixed pair or a skill
 ClosedHook = Callable[[Connection, Activation, list[tuple[Request, Member]], datetime],
                       Awaitable[list[Deadline]]]
+IssuingHook = Callable[[Connection, Activation, NewActivation, datetime],
+                       Awaitable[list[Deadline]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,9 @@ class CalloutService:
         self.on_cancelled: list[ClosedHook] = []
         # Told of every answer once its transaction is over (whether it changed anything).
         self.on_answered: list[Callable[[Answered], None]] = []
+        # Called inside the issuing transaction before anyone is asked (e.g. a support
+        # centre's shifts); returns deadlines to arm after the commit.
+        self.on_issuing: list[IssuingHook] = []
 
     def _t(self, member: Member) -> Translator:
         return self.out.t(member)
@@ -149,8 +156,13 @@ class CalloutService:
             activation = await sql.insert_activation(
                 tx, draft, year=year, created_by=by_member,
                 requested_by=None if actor.member else actor.name, now=now)
+            if draft.skills:  # asked for first, and the last place held for them
+                activation = await set_required_skills(tx, activation.id, draft.skills)
+            arms: list[Deadline] = []
+            for hook in self.on_issuing:
+                arms += await hook(tx, activation, draft, now)
             asked = await ask(tx, self.out, activation, [activation.area], wave=1, now=now)
-            arms = await self.escalation.schedule(tx, activation, now)
+            arms += await self.escalation.schedule(tx, activation, now)
             # Pins go out once it is staffed; renewing from the start keeps every pin younger
             # than Telegram's 48 hours for deleting (bot.callout.pins).
             arms += await self.pins.schedule(tx, activation, now)
@@ -204,12 +216,14 @@ class CalloutService:
         arms: list[Deadline] = []
         team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
         held = await sql.requests_with_members(tx, activation.id, ("tentative",))
+        skills = await skill_facts(tx, activation, member, team, held)
         decision = decide_answer(
             activation_state=activation.state, needed=activation.needed,
             confirmed=len(team), request_state=request.state, yes=yes,
             prefer_mixed=self.settings.callout.prefer_mixed_gender,
             team=tuple(mate.gender for _, mate in team), gender=member.gender,
-            held=len(held))
+            held=len(held), required=skills.required, team_skills=skills.team,
+            skills=skills.own, held_gender=skills.held_gender, held_skills=skills.held)
         if decision.verdict in (Verdict.CONFIRM, Verdict.HOLD, Verdict.RESERVE):
             busy_on = await sql.is_confirmed_elsewhere(tx, member.id, activation.id)
             if busy_on:
@@ -226,7 +240,8 @@ class CalloutService:
                     self.settings, activation, "confirmed", t, confirmed=len(team) + 1), now)
             reply = t.gettext("Thank you! You are confirmed.")
         elif decision.verdict is Verdict.HOLD:
-            arms.append(await self._hold(tx, activation, request, member, now))
+            arms.append(await self._hold(tx, activation, request, member, now,
+                                         waits_for=decision.waits_for))
             reply = t.gettext("Thank you! You hold the last place for a few minutes – see "
                               "the message.")
         elif decision.verdict is Verdict.RESERVE:
@@ -239,6 +254,8 @@ class CalloutService:
             await cancel_request_deadlines(tx, request.id, MIXED_WAIT)
             await self.out.edit_request(tx, member, request.id, answer_edit(
                 self.settings, activation, "declined", t), now)
+            if request.state == "tentative":  # the held place is free: the reserves again
+                arms += await self._reconsider_reserves(tx, activation, now)
             reply = t.gettext("Thank you for answering.")
         else:
             return _Acted(ActionResult(self._refusal(decision.verdict, activation, t)))
@@ -305,24 +322,59 @@ class CalloutService:
     # -- preferably a woman and a man ----------------------------------------------------------
 
     async def _hold(self, tx: Connection, activation: Activation, request: Request,
-                    member: Member, now: datetime) -> Deadline:
-        """Holds the last place for this Yes while a Yes of the other gender may still come."""
+                    member: Member, now: datetime, *, waits_for: str = "mixed") -> Deadline:
+        """Holds the last place for this Yes while a Yes of the other gender (or, `waits_for`
+        "skill", of someone with a skill the call-out asks for) may still come."""
         wait = self.settings.callout.mixed_gender_wait
+        lacking: set[str] = set()
+        if waits_for == "skill":
+            wait = self.settings.callout.skill_wait
+            team = await sql.requests_with_members(tx, activation.id, ("confirmed",))
+            mine = await skill_facts(tx, activation, member, team, ())
+            lacking = set(activation.required_skills) - set(mine.own).union(*mine.team)
         await sql.set_request_state(tx, request.id, "tentative", now, answered=True)
         deadline = await add_deadline(tx, MIXED_WAIT, now + wait, now,
                                       activation_id=activation.id, request_id=request.id)
+
+        def waiting_for(t: Translator) -> str | None:
+            return skill_labels(self.settings, lacking, t) if waits_for == "skill" else None
+
         await self.out.edit_request(tx, member, request.id,
-                                    hold_edit(self.settings, activation, wait, self._t(member)),
-                                    now)
+                                    hold_edit(self.settings, activation, wait, self._t(member),
+                                              skills=waiting_for(self._t(member))), now)
         await self.out.tell_leaders(
             tx, now,
-            lambda t: t.gettext("Call-out {code}: {name} holds the last place for at most "
-                                "{duration} while we look for a mixed pair.").format(
-                code=activation.code, name=member.name, duration=t.duration(wait)),
+            lambda t: (t.gettext("Call-out {code}: {name} holds the last place for at most "
+                                 "{duration} while we look for someone with: {skills}.").format(
+                code=activation.code, name=member.name, duration=t.duration(wait),
+                skills=waiting_for(t)) if waits_for == "skill" else
+                t.gettext("Call-out {code}: {name} holds the last place for at most "
+                          "{duration} while we look for a mixed pair.").format(
+                code=activation.code, name=member.name, duration=t.duration(wait))),
             lambda t: ((Choice(t.gettext("Confirm {name} now").format(name=member.name)[:60],
                                HoldAction(request.id).pack()),),), activation=activation)
         logger.info("activation %s event=hold request=%d", activation.code, request.id)
         return deadline
+
+    async def _reconsider_reserves(self, tx: Connection, activation: Activation,
+                                   now: datetime) -> list[Deadline]:
+        """A held volunteer said No after all: the reserves are decided again as if they said
+        Yes now (one bringing a missing skill first, else in the order they answered), until the
+        place is taken or held again, so nobody who said Yes waits as a reserve on a call-out
+        that is still short."""
+        arms: list[Deadline] = []
+        reserves = await skilled_reserves_first(
+            tx, activation, await sql.requests_with_members(tx, activation.id, ("confirmed",)),
+            await sql.requests_with_members(tx, activation.id, ("reserve",)))
+        for reserve, person in reserves:
+            activation = await sql.activation_by_id(tx, activation.id)
+            if activation.state != "open" or await sql.count_in_state(tx, activation.id,
+                                                                      "tentative"):
+                break
+            acted = await self._decide_answer(tx, replace(reserve, state="pending"), activation,
+                                              person, True, now)
+            arms += acted.arms
+        return arms
 
     async def _bump_hold(self, tx: Connection, activation: Activation, request: Request,
                          member: Member, now: datetime) -> None:
@@ -442,10 +494,20 @@ class CalloutService:
                     for reserve, person in await sql.requests_with_members(
                         tx, activation.id, ("reserve",))
                     if not await sql.is_confirmed_elsewhere(tx, person.id, activation.id)]
-        decision = decide_withdraw(activation_state=activation.state, reserves=len(reserves))
+        reserves = await skilled_reserves_first(
+            tx, activation, await sql.requests_with_members(tx, activation.id, ("confirmed",)),
+            reserves)
+        decision = decide_withdraw(
+            activation_state=activation.state, reserves=len(reserves),
+            confirmed=await sql.count_in_state(tx, activation.id, "confirmed"),
+            needed=activation.needed)
         await append_audit(tx, now, f"member:{member.id}", "request.withdrawn", activation.id,
                            request_id=request.id, promoted=decision.promote,
                            reopened=decision.reopen)
+        if decision.staffs:  # open with a place held: the reserve completes the team
+            await sql.set_request_state(tx, reserves[0][0].id, "confirmed", now)
+            await self._staff(tx, activation, reserves[0][0], now)
+            return []
         if decision.promote:
             await self._promote(tx, activation, member, *reserves[0], now)
             return []

@@ -126,12 +126,18 @@ class DebriefService:
     async def on_closed(self, tx: Connection, activation: Activation,
                         team: list[tuple[Request, Member]], now: datetime) -> list[Deadline]:
         """CalloutService.on_closed hook: plans the questionnaires; exercise figures to leaders."""
-        config = self.settings.debrief
         if activation.exercise:
             figures = await activation_figures(tx, activation.id)
             await self.out.tell_leaders(
                 tx, now, lambda t: "\n".join(figures_lines(activation, figures, t)),
                 activation=activation)
+        return await self.plan(tx, activation, team, now)
+
+    async def plan(self, tx: Connection, activation: Activation,
+                   team: list[tuple[Request, Member]], now: datetime) -> list[Deadline]:
+        """Plans the questionnaire (and the check-in) for each of the team; a volunteer who
+        already has one for this call-out (e.g. an earlier shift) is not asked twice."""
+        config = self.settings.debrief
         if not config.enabled or (activation.exercise and not config.exercises):
             return []
         plans = [(DEBRIEF, "debrief", config.delay, config.questions)]

@@ -1,5 +1,5 @@
-"""Reading a roster CSV (name, phone, area, gender, role, locale, transport) into members to
-pre-register.
+"""Reading a roster CSV (name, phone, area, gender, role, locale, transport, skills) into members
+to pre-register.
 
 The whole file is checked before anything is stored: the first bad row is reported with its line
 number and nothing is imported, so a half-imported roster never has to be cleaned up by hand.
@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.callout.skills import parse_skills
 from bot.config import Settings
 from bot.people.phone import normalise_phone
 from bot.typed import MAX_NAME, clean_line, clean_name
@@ -21,7 +22,7 @@ from storage.models import Gender, Role
 
 __all__ = ["COLUMNS", "TRANSPORTS", "RosterError", "RosterRow", "parse_roster", "read_roster"]
 
-COLUMNS = ("name", "phone", "area", "gender", "role", "locale", "transport")
+COLUMNS = ("name", "phone", "area", "gender", "role", "locale", "transport", "skills")
 # Where the person is reached: empty = they connect themselves (e.g. /start in Telegram);
 # "signal" = the bot writes first to their number on Signal and their "JA" connects them.
 TRANSPORTS = ("", "telegram", "signal")
@@ -134,8 +135,14 @@ def parse_roster(text: str, settings: Settings, source: str = "roster") -> list[
         transport = values.get("transport", "").lower()
         if transport not in TRANSPORTS:
             raise bad(f"transport {values['transport']!r} is not telegram or signal")
+        try:  # "arabiska|finska", or keys; separated by | , ; / or +
+            skills = parse_skills(settings, values.get("skills", ""))
+        except ValueError as unknown:
+            raise bad(f"unknown skill {str(unknown)!r} (known: "
+                      f"{', '.join(skill.key for skill in settings.skills) or 'none'})") from None
         members.append(RosterRow(line, NewMember(name=name, role=role, phone=phone,
-                                                 area=area, gender=gender, locale=locale),
+                                                 area=area, gender=gender, locale=locale,
+                                                 skills=skills),
                                  transport or None))
     if not members:
         raise RosterError(f"{source}: no members in the file")

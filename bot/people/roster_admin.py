@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.callout.render import area_name
+from bot.callout.skills import skill_labels
 from bot.config import Settings
 from bot.delivery.messages import OutgoingMessage
 from bot.i18n import N_, Translator
@@ -25,6 +26,7 @@ from storage.clock import Clock
 from storage.database import Database
 from storage.members import MemberStore, member_in, set_member_role, set_member_status
 from storage.models import Member, Role
+from storage.skills import set_member_skills
 from storage.sql import Connection
 
 __all__ = ["RosterAdmin", "RosterChange", "roster_messages"]
@@ -75,6 +77,22 @@ class RosterAdmin:
         """Makes a member a leader or a support person."""
         return await self._change(leader, member_id, role=role)
 
+    async def set_skills(self, leader: Member, member_id: int,
+                         skills: tuple[str, ...]) -> RosterChange:
+        """Replaces a member's skills (keys from the config's list; empty clears them)."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            member = await member_in(tx, member_id)
+            if member is None or member.status == "removed":
+                return RosterChange("unknown")
+            await set_member_skills(tx, member.id, skills)
+            # Skills can say something about a person's background: only their count is kept
+            # in the append-only audit log.
+            await append_audit(tx, now, f"member:{leader.id}", "member.skills_set",
+                               member_id=member.id, count=len(skills))
+        logger.info("member %d skills set by member %d: %d", member.id, leader.id, len(skills))
+        return RosterChange("done", member)
+
     async def remove(self, leader: Member | None, member_id: int) -> Erasure:
         """Erases a member's personal data (the statistics stay)."""
         actor = f"member:{leader.id}" if leader else "cli"
@@ -116,16 +134,22 @@ class RosterAdmin:
         return RosterChange("done", changed, tuple(busy))
 
 
-def roster_messages(settings: Settings, members: list[Member],
-                    t: Translator) -> list[OutgoingMessage]:
-    """/roster: every member with id, role, area and state, leaders first."""
+def roster_messages(settings: Settings, members: list[Member], t: Translator,
+                    skills: dict[int, frozenset[str]] | None = None) -> list[OutgoingMessage]:
+    """/roster: every member with id, role, area, state and skills, leaders first."""
     lines = [t.ngettext("{count} member:", "{count} members:", len(members)).format(
         count=len(members))]
     for member in members:
         state = t.gettext(STATUS_LABELS.get(member.status, member.status))
+        has = (skills or {}).get(member.id)
+        extra = f" – {skill_labels(settings, has, t)}" if has else ""
         lines.append(f"{member.id}. {member.name} – {t.gettext(ROLE_LABELS[member.role])}, "
-                     f"{area_name(settings, member.area)}, {state}")
+                     f"{area_name(settings, member.area)}, {state}{extra}")
     lines.append("")
     lines.append(t.gettext("Change: /roster pause ID, /roster resume ID, /roster leader ID, "
                            "/roster volunteer ID; erase: /remove ID"))
+    if settings.skills:
+        lines.append(t.gettext("Skills: /roster skills ID arabic, first_aid (or - for none). "
+                               "Known: {keys}").format(
+            keys=", ".join(skill.key for skill in settings.skills)))
     return split_lines(lines)

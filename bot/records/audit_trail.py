@@ -54,6 +54,16 @@ EVENT_LABELS = {
     "debrief.done": N_("follow-up finished"),
     "debrief.cancelled": N_("follow-up not sent: member no longer reachable"),
     "debrief.welfare_alert": N_("leaders asked to get in touch (welfare)"),
+    "activation.reopened": N_("open again: a shift needs people"),
+    "shifts.planned": N_("staffed in shifts"),
+    "shift.confirmed": N_("took a shift"),
+    "shift.reserve": N_("reserve on a shift"),
+    "shift.arrived": N_("arrived for a shift"),
+    "shift.withdrawn": N_("left a shift"),
+    "shift.briefed": N_("shift team briefed"),
+    "shift.ended": N_("shift over"),
+    "shift.cancelled": N_("shift cancelled"),
+    "shift.added": N_("shift added"),
 }
 
 Names = Callable[[int], Awaitable[str | None]]

@@ -10,7 +10,9 @@ here and tested without a database:
 - **Time to staffed** runs from sending the call-out to the moment the team was complete. The
   median of an even count is the mean of the middle two; the 90th percentile is the nearest
   rank (the smallest time that at least 90 % of the interventions were staffed within).
-- **Volunteer hours (call-out)** are measured: from each confirmed volunteer's Yes to the close.
+- **Volunteer hours (call-out)** are measured: from each confirmed volunteer's Yes to the close
+  (or their [Avslutad], which closes it). At a support centre, each shift worked counts from the
+  shift's start to its end.
   **Reported hours** are the hours the volunteers wrote in their debriefs (None when nobody
   answered that question).
 - **Debrief figures** come from the debrief questionnaires the volunteers finished after the
@@ -34,6 +36,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.training.rules import TrainingFigures
 from storage.debrief_stats import SUPPORT_OPTIONS, DebriefRow, WelfareAlert
 from storage.reports import ActivationFacts, RequestFacts
 
@@ -135,6 +138,7 @@ class AnnualReport:
     area_keys: tuple[str, ...] = field(default=())
 
     activations: int = 0  # every call-out of the year, of any sort and state
+    training: TrainingFigures | None = None  # trainings, attendance, trained per municipality
 
     @property
     def is_empty(self) -> bool:
@@ -168,6 +172,17 @@ def _figures(activations: list[ActivationFacts], requests: list[RequestFacts],
     for request in requests:
         if request.activation_id not in ids:
             continue
+        activation = by_id[request.activation_id]
+        if request.counts_answer and request.state == "confirmed" and request.confirmed_at \
+                and activation.closed_at:
+            missions += 1
+            end = request.finished_at or activation.closed_at
+            hours += max((end - request.confirmed_at).total_seconds(), 0) / 3600
+        elif not request.counts_answer and request.confirmed_at and request.finished_at:
+            missions += 1  # a shift worked: from its start to its end
+            hours += max((request.finished_at - request.confirmed_at).total_seconds(), 0) / 3600
+        if not request.counts_answer:
+            continue
         if request.answered_at is None:
             silent += 1
         elif request.state == "declined":
@@ -176,10 +191,6 @@ def _figures(activations: list[ActivationFacts], requests: list[RequestFacts],
             yes += 1
         else:
             silent += 1  # 'pending' with an answer time cannot happen; count it as not a Yes
-        activation = by_id[request.activation_id]
-        if request.state == "confirmed" and request.confirmed_at and activation.closed_at:
-            missions += 1
-            hours += max((activation.closed_at - request.confirmed_at).total_seconds(), 0) / 3600
     mid, p90 = median(staffing), nearest_rank(staffing, 90)
     return Figures(
         count=len(activations),

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from bot.config import Settings
 from bot.i18n import N_, Translator
 from bot.records.report import AnnualReport, AnswerCounts, DebriefFigures, Figures
+from bot.training.rules import KIND_LABELS
 from storage.debrief_stats import REPORT_QUESTIONS
 
 __all__ = ["csv_tables", "key_figures_text", "month_names", "render_html"]
@@ -189,6 +190,13 @@ def _key_rows(report: AnnualReport, t: Translator) -> list[tuple[str, str]]:
     if debriefs.answers or debriefs.welfare_followups:
         rows.append((t.gettext("Welfare follow-ups (leaders asked to get in touch)"),
                      str(debriefs.welfare_followups)))
+    training = report.training
+    if training is not None and (training.count or training.trained):
+        rows += [(t.gettext("Training days and meetings held"), str(training.count)),
+                 (t.gettext("Attendances at them"), str(training.attendances)),
+                 (t.gettext("Trained support persons"),
+                  t.gettext("{trained} of {members}").format(trained=training.trained,
+                                                              members=training.members))]
     return rows
 
 
@@ -294,6 +302,26 @@ def _exercise_section(report: AnnualReport, settings: Settings, t: Translator) -
     return parts
 
 
+def _training_section(report: AnnualReport, settings: Settings, t: Translator) -> list[str]:
+    training = report.training
+    if training is None:
+        return []
+    parts = [_h2(t.gettext("Training and meetings"))]
+    if not training.count:
+        parts.append(_p(t.gettext("No training days or meetings this year."), muted=True))
+    else:
+        parts.append(_table([t.gettext("Figure"), t.gettext("Value")], [
+            *((t.gettext(KIND_LABELS[kind]), count) for kind, count in training.held.items()),
+            (t.gettext("Attendances at them"), training.attendances),
+        ]))
+    parts.append(_table(
+        [t.gettext("Municipality"), t.gettext("Training days and meetings"),
+         t.gettext("Attendances"), t.gettext("Support persons"), t.gettext("Trained")],
+        [(_area_label(settings, key), area.trainings, area.attendances, area.members,
+          area.trained) for key, area in training.by_area.items()]))
+    return parts
+
+
 def render_html(report: AnnualReport, settings: Settings, t: Translator) -> str:
     """The whole report as one self-contained HTML page in the translator's language."""
     title = t.gettext("Annual report {year}").format(year=report.year)
@@ -322,6 +350,7 @@ def render_html(report: AnnualReport, settings: Settings, t: Translator) -> str:
         parts += _figures_sections(report, report.interventions, settings, t)
     parts += _debrief_section(report.debriefs, settings, t)
     parts += _exercise_section(report, settings, t)
+    parts += _training_section(report, settings, t)
     parts.append(_h2(t.gettext("How the figures are counted")) + "<ul>")
     for note in (
         t.gettext("An intervention is a call-out that was closed; cancelled call-outs and "
@@ -338,6 +367,11 @@ def render_html(report: AnnualReport, settings: Settings, t: Translator) -> str:
                   "an intervention; one still in progress is not counted yet."),
         t.gettext("Welfare follow-ups count every time the leaders were asked to get in touch "
                   "with a support person, after the questionnaire or the check-in weeks later."),
+        t.gettext("Trainings count the training days and meetings held in the year (one for "
+                  "everyone counts for every municipality) and the members marked as there. A "
+                  "support person is trained once the introduction course is done (and, when "
+                  "the organisation asks for it, a training is recent enough), as at the end "
+                  "of the year."),
     ):
         parts.append(f"<li>{html.escape(note)}</li>")
     parts.append("</ul></body></html>")
@@ -405,6 +439,16 @@ def csv_tables(report: AnnualReport) -> dict[str, str]:
     rows += [(f"support_{key}", count) for key, count in debriefs.support_kinds.items()]
     rows += [(f"referral_{key}", count) for key, count in debriefs.referrals.items()]
     tables["debriefs"] = _csv(("key", "value"), rows)
+    training = report.training
+    if training is not None:
+        tables["training"] = _csv(("key", "value"), [
+            *((f"held_{kind}", count) for kind, count in training.held.items()),
+            ("attendances", training.attendances), ("members", training.members),
+            ("trained", training.trained)])
+        tables["training_by_area"] = _csv(
+            ("area", "trainings", "attendances", "members", "trained"),
+            [(key, area.trainings, area.attendances, area.members, area.trained)
+             for key, area in training.by_area.items()])
     return tables
 
 
