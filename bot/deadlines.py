@@ -8,6 +8,7 @@ overdue row (due while the bot was down) fires as soon as it is armed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,9 @@ class DeadlineRunner:
         self.handlers: dict[str, DeadlineHandler] = {}
         self.after_fire: list[Callable[[], None]] = []
         self._scheduler: AsyncIOScheduler | None = None
+        self._firing = 0  # deadlines doing their work right now (a stop lets them finish)
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def register(self, kind: str, handler: DeadlineHandler) -> None:
         """Says which coroutine does the work of a kind of deadline."""
@@ -68,12 +72,17 @@ class DeadlineRunner:
         self._scheduler.add_job(job, "interval", seconds=interval.total_seconds(), id=name,
                                 replace_existing=True, coalesce=True, max_instances=1)
 
-    async def stop(self) -> None:
-        """Stops arming; pending rows stay in the database for the next start."""
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stops arming and lets a deadline firing right now finish (for up to `grace`
+        seconds); pending rows stay in the database for the next start."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
             await asyncio.sleep(0)
+        if grace > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self._idle.wait()
 
     def arm(self, deadline: Deadline, *, delay: timedelta | None = None) -> None:
         """Schedules a row to fire at its due time (our clock may be offset from the wall)."""
@@ -87,6 +96,16 @@ class DeadlineRunner:
 
     async def fire(self, deadline_id: int) -> None:
         """Runs a due deadline once (a row already done or cancelled does nothing)."""
+        self._firing += 1
+        self._idle.clear()
+        try:
+            await self._fire(deadline_id)
+        finally:
+            self._firing -= 1
+            if not self._firing:
+                self._idle.set()
+
+    async def _fire(self, deadline_id: int) -> None:
         now = self.clock()
         try:
             async with self.db.transaction() as tx:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiosqlite
 
-__all__ = ["Database", "MigrationError"]
+__all__ = ["Database", "DatabaseTooNew", "MigrationError"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,10 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 class MigrationError(Exception):
     """A migration file failed; the database stays at the version before it."""
+
+
+class DatabaseTooNew(MigrationError):
+    """The file was written by a newer posom (a schema version this one does not know)."""
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -50,6 +54,7 @@ class Database:
         self.connection = connection
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -74,8 +79,16 @@ class Database:
             raise
         return database
 
-    async def close(self) -> None:
-        """Closes the connection."""
+    async def close(self, wait: float = 10.0) -> None:
+        """Lets the transaction in hand commit (for up to `wait` seconds), then closes."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            async with asyncio.timeout(wait):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            logger.warning("database: a transaction still running after %ss is rolled back", wait)
         await self.connection.close()
 
     async def schema_version(self) -> int:
@@ -86,7 +99,13 @@ class Database:
 
     async def _migrate(self) -> None:
         current = await self.schema_version()
-        pending = [migration for migration in _migrations() if migration[0] > current]
+        known = _migrations()
+        if current > len(known):
+            # Never run an older posom on a newer file: it would misread or damage it.
+            raise DatabaseTooNew(
+                f"{self.path}: made by a newer posom (schema version {current}, this version "
+                f"knows up to {len(known)}); install that version again or restore a backup")
+        pending = [migration for migration in known if migration[0] > current]
         if not pending:
             return
         # A migration may rebuild a table that others refer to (SQLite cannot drop a UNIQUE
