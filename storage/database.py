@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiosqlite
 
-__all__ = ["Database", "DatabaseTooNew", "MigrationError"]
+__all__ = ["Database", "DatabaseTooNew", "MigrationError", "known_schema_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,11 @@ def _migrations() -> list[tuple[int, str, str]]:
     if numbers != list(range(1, len(numbers) + 1)):
         raise MigrationError(f"migration numbers must run 1..n without gaps, found {numbers}")
     return found
+
+
+def known_schema_version() -> int:
+    """The newest schema version this posom knows (its number of migrations)."""
+    return len(_migrations())
 
 
 class Database:

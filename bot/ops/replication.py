@@ -34,7 +34,8 @@ from bot.ops.lock import WriterLock
 from storage.service_runs import ServiceRun, read_latest_run, read_schema_version
 
 __all__ = ["ReplicaState", "ReplicationError", "Replicator", "RestoreResult", "find_litestream",
-           "litestream_config", "replica_url", "replication_status", "restore_newest",
+           "litestream_config", "replica_summary", "replica_url", "replication_status",
+           "restore_newest",
            "sidecars"]
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def replica_url(replica: str) -> str:
 
 
 def _go_duration(span: timedelta) -> str:
-    return f"{span.total_seconds():g}s"
+    """A duration as Go's time.ParseDuration reads it ("2592000s", "0.5s")."""
+    return f"{span.total_seconds():.3f}".rstrip("0").rstrip(".") + "s"
 
 
 def litestream_config(settings: Settings, database: Path) -> dict:
@@ -254,6 +256,20 @@ def replication_status(settings: Settings) -> ReplicaState:
         replica_txid=int(newest["max_txid"], 16) if newest else None,
         replica_changed_at=_parse_time(newest["timestamp"]) if newest else None,
         lease=lease)
+
+
+def replica_summary(settings: Settings) -> str:
+    """One line on what the replica holds (`posom check`); raises ReplicationError if it
+    cannot be read."""
+    _require_replica(settings)
+    database = settings.storage.path
+    files = _replica_files(settings, database, _config_file(settings, database))
+    if not files:
+        return "the replica holds no copy yet (the first `posom run` makes one)"
+    newest = max(files, key=lambda entry: int(entry["max_txid"], 16))
+    changed = _parse_time(newest["timestamp"])
+    when = f", newest change at {changed:%Y-%m-%d %H:%M:%S} UTC" if changed else ""
+    return f"the replica holds a copy (transaction {int(newest['max_txid'], 16)}{when})"
 
 
 def _parse_time(text: str) -> datetime | None:
