@@ -171,3 +171,20 @@ def test_check_reports_replication_and_heartbeat(tmp_path: Path) -> None:
     out = posom("check", "--config", str(off)).stdout
     assert "replication: off (replication.replica not set: this disk holds the only copy)" in out
     assert "heartbeat: off (heartbeat.url not set: nobody notices if the bot dies)" in out
+
+
+def test_the_example_config_spells_out_the_service_defaults() -> None:
+    from bot.config import (
+        BackupSettings,
+        HealthSettings,
+        HeartbeatSettings,
+        ReplicationSettings,
+        ServiceSettings,
+    )
+
+    settings = load_settings(ROOT / "config.example.toml")
+    assert settings.service == ServiceSettings()
+    assert settings.health == HealthSettings()
+    assert settings.heartbeat == HeartbeatSettings()
+    assert settings.replication == ReplicationSettings()
+    assert settings.backup == BackupSettings()
