@@ -376,6 +376,13 @@ class RetentionSettings(_Section):
         return self.per_area.get(area, self.sensitive_after)
 
 
+def _at_least(value: timedelta, minimum: str) -> timedelta:
+    """A duration no shorter than `minimum` (written as in the config), else a ValueError."""
+    if value < parse_duration(minimum):
+        raise ValueError(f"at least {minimum}")
+    return value
+
+
 class ServiceSettings(_Section):
     """How the process stops: on SIGTERM it takes no more updates, finishes what it holds and
     lets the messages being sent right now end, for at most stop_timeout."""
@@ -411,12 +418,7 @@ class HeartbeatSettings(_Section):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("every")
-    @classmethod
-    def _not_too_often(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=1):
-            raise ValueError("at least 1s")
-        return value
+    _not_too_often = field_validator("every")(lambda value: _at_least(value, "1s"))
 
 
 class ReplicationSettings(_Section):
@@ -466,12 +468,7 @@ class BackupSettings(_Section):
     # Default and upper bound: the shortest retention period (backups hold briefings too).
     keep: Duration | None = None
 
-    @field_validator("every")
-    @classmethod
-    def _not_too_often(cls, value: timedelta) -> timedelta:
-        if value < timedelta(minutes=1):
-            raise ValueError("at least 1m")
-        return value
+    _not_too_often = field_validator("every")(lambda value: _at_least(value, "1m"))
 
 
 class Settings(BaseSettings):

@@ -60,6 +60,13 @@ async def seed_members(db: Path, volunteers: int) -> None:
     await database.close()
 
 
+def people(fake: FakeTelegram, volunteers: int) -> tuple[FakePerson, list[FakePerson]]:
+    """The Telegram accounts of the members `seed_members` made: Lena and V0, V1, …"""
+    leader = fake.person(1, "Lena", language_code="en", started=True)
+    return leader, [fake.person(100 + i, f"V{i}", language_code="en", started=True)
+                    for i in range(volunteers)]
+
+
 class BotProcess:
     """`python -m bot run` in its own process group; its stderr goes to a log file."""
 

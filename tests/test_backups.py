@@ -4,6 +4,7 @@ backup files are ever deleted."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -69,15 +70,17 @@ async def test_backup_by_hand_with_rotate(tmp_path: Path) -> None:
                       encoding="utf-8")
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("POSOM_")}
-    result = subprocess.run([sys.executable, "-m", "bot", "backup", str(folder), "--rotate",
-                             "--config", str(config)], capture_output=True, text=True,
-                            env=environment, timeout=120, cwd=ROOT)
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot", "backup", str(folder), "--rotate",
+                         "--config", str(config)], capture_output=True, text=True,
+        env=environment, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "rotated: 1 backup(s) older than 2d deleted" in result.stdout
     assert not stale.exists()
     assert len(backups_in(folder)) == 1
-    refused = subprocess.run([sys.executable, "-m", "bot", "backup", str(folder / "one.db"),
-                              "--rotate", "--config", str(config)], capture_output=True,
-                             text=True, env=environment, timeout=120, cwd=ROOT)
+    refused = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot", "backup", str(folder / "one.db"),
+                         "--rotate", "--config", str(config)], capture_output=True, text=True,
+        env=environment, timeout=120, cwd=ROOT)
     assert refused.returncode == 2
     assert "--rotate:" in refused.stderr and refused.stderr.count("\n") == 1

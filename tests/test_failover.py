@@ -24,6 +24,7 @@ from tests.service_harness import (
     BotProcess,
     issue_callout,
     originals,
+    people,
     rows,
     seed_members,
     service_config,
@@ -68,22 +69,21 @@ async def test_failover_drill(fake, tmp_path: Path) -> None:
     standby_config = replicated_config(fake, tmp_path / "standby", replica)
     primary_db, standby_db = tmp_path / "primary" / "posom.db", tmp_path / "standby" / "posom.db"
     await seed_members(primary_db, VOLUNTEERS)
-    lena = fake.person(1, "Lena", language_code="en", started=True)
-    people = [fake.person(100 + i, f"V{i}", language_code="en", started=True)
-              for i in range(VOLUNTEERS)]
+    lena, volunteers = people(fake, VOLUNTEERS)
 
     primary = BotProcess(primary_config, tmp_path / "primary.log")
     await primary.start()
     try:
         fake.fail(THROTTLED, "429", retry_after=10, method="sendMessage")
         code = await issue_callout(lena)
-        for person in people[:2]:
+        for person in volunteers[:2]:
             press = await person.press("Yes, I can",
                                        message=await person.wait_for("Can you go?", timeout=10))
             assert await press.answer() == "Thank you! You are confirmed."
         await asyncio.sleep(LOSS_WINDOW)
         # A Yes inside the loss window: it may be lost with the machine, never doubled.
-        late = await people[2].press("Yes, I can", message=await people[2].wait_for("Can you go?"))
+        third = volunteers[2]
+        late = await third.press("Yes, I can", message=await third.wait_for("Can you go?"))
         await late.answer()
         status, out, err = await posom(primary_config, "replica", "status")
         assert status == 0, err
@@ -126,12 +126,12 @@ async def test_failover_drill(fake, tmp_path: Path) -> None:
         took_over = time.monotonic() - killed_at
         assert "1 call-out resumed" in back.text
         # The reminder fell due while nobody ran: it fires on the standby at once.
-        await people[5].wait_for("Reminder – still not staffed", timeout=20)
+        await volunteers[5].wait_for("Reminder – still not staffed", timeout=20)
         # The call-out finishes on the standby.
-        for person in people[3:5]:
+        for person in volunteers[3:5]:
             request = [m for m in person.messages if m.buttons and f"Call-out {code}" in m.text]
             await (await person.press("Yes, I can", message=request[-1])).answer(timeout=10)
-        await until(lambda: originals(people[7], f"Call-out {code}"), limit=30,
+        await until(lambda: originals(volunteers[7], f"Call-out {code}"), limit=30,
                     what="the throttled request")
         await fake.settle(quiet=1.5, timeout=60)
         confirmed = [row["telegram_id"] for row in rows(standby_db, (
@@ -143,7 +143,7 @@ async def test_failover_drill(fake, tmp_path: Path) -> None:
         assert rows(standby_db, "SELECT state FROM activations")[0][0] == "staffed"
         for user_id in confirmed:
             assert originals(fake.people[user_id], f"📋 Call-out {code}"), user_id
-        for person in people:
+        for person in volunteers:
             assert originals(person, f"Call-out {code}"), person.first_name
         assert rows(standby_db, "SELECT count(*) FROM outbox WHERE state IN ('pending', "
                                 "'sending')")[0][0] == 0

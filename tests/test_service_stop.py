@@ -13,6 +13,7 @@ from tests.service_harness import (
     BotProcess,
     issue_callout,
     originals,
+    people,
     rows,
     seed_members,
     service_config,
@@ -31,9 +32,7 @@ async def test_sigterm_lets_sends_in_flight_end_exits_0_and_loses_nothing(fake, 
     # 10 messages a second: the fan-out takes four seconds, so a stop lands in the middle.
     config.write_text(service_config(fake, db, rate=10, callout='reminder_after = "0s"\n'
                                      'unstaffed_alert_after = "1h"'), encoding="utf-8")
-    leader = fake.person(1, "Lena", language_code="en", started=True)
-    volunteers = [fake.person(100 + i, f"V{i}", language_code="en", started=True)
-                  for i in range(VOLUNTEERS)]
+    leader, volunteers = people(fake, VOLUNTEERS)
     bot = BotProcess(config, tmp_path / "bot.log")
     await bot.start()
     try:

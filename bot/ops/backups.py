@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot.ops.background import Background
 from storage.backup import BackupFailed, BackupResult, backup_database
 
 __all__ = ["ScheduledBackups", "backup_name", "backups_in", "rotate"]
@@ -48,7 +49,7 @@ def rotate(folder: Path, keep: timedelta, now: datetime) -> list[Path]:
     return deleted
 
 
-class ScheduledBackups:
+class ScheduledBackups(Background):
     """Takes a backup when the newest in the folder is `every` old, then rotates the folder."""
 
     def __init__(self, database: Path, folder: Path, every: timedelta, keep: timedelta) -> None:
@@ -58,16 +59,10 @@ class ScheduledBackups:
         self.keep = keep
         self.last: BackupResult | None = None
         self.failure: str | None = None
-        self._task: asyncio.Task | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="backups")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Takes backups on schedule until stopped."""
+        self._launch(self._run(), "backups")
 
     def next_due(self, now: datetime) -> datetime:
         """When the next backup is due: `every` after the newest one (now if there is none)."""

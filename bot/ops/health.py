@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.ops.background import Background
+
 __all__ = ["CheckResult", "Health", "HealthCheck", "HealthReport", "LoopWatch",
            "TransportCalls"]
 
@@ -86,7 +88,7 @@ class Health:
         return CheckResult(problem is None, problem or "ok")
 
 
-class LoopWatch:
+class LoopWatch(Background):
     """Ticks on the event loop and remembers how late each tick was: a loop held up by blocking
     work shows as lag, one that stopped shows as no tick at all."""
 
@@ -95,17 +97,11 @@ class LoopWatch:
         self.max_lag = max_lag
         self.lag = 0.0
         self.last_tick = time.monotonic()
-        self._task: asyncio.Task | None = None
 
     def start(self) -> None:
+        """Starts ticking."""
         self.last_tick = time.monotonic()
-        self._task = asyncio.create_task(self._run(), name="loop-watch")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        self._launch(self._run(), "loop-watch")
 
     async def _run(self) -> None:
         while True:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.ops.background import Background
 from bot.ops.health import Health
 
 __all__ = ["Heartbeat"]
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 MAX_REQUEST_TIME = 10.0
 
 
-class Heartbeat:
+class Heartbeat(Background):
     """Sends the heartbeat every `every` while every health check passes."""
 
     def __init__(self, url: str, every: timedelta, health: Health) -> None:
@@ -36,16 +37,10 @@ class Heartbeat:
         self.sent = 0
         self.skipped = 0
         self._failing: str | None = None
-        self._task: asyncio.Task | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="heartbeat")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Sends the first heartbeat now and then one every `every`."""
+        self._launch(self._run(), "heartbeat")
 
     async def _run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=min(self.every, MAX_REQUEST_TIME))
