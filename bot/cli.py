@@ -388,8 +388,10 @@ def _print_status(settings: Settings, state) -> int:
         print(f"local: newest transaction {state.local_txid} ({settings.storage.path})")
     behind = state.behind
     if behind is not None:
+        stale = (f" (its newest change is {(now - state.replica_changed_at).total_seconds():.0f}s"
+                 " old)") if state.replica_changed_at else ""
         print("lag: none, the replica has every transaction" if behind == 0 else
-              f"lag: the replica is {behind} transaction(s) behind")
+              f"lag: the replica is {behind} transaction(s) behind{stale}")
     if state.lease is not None:
         lease = state.lease
         seen = (now - lease.last_seen).total_seconds()

@@ -188,3 +188,25 @@ def test_the_example_config_spells_out_the_service_defaults() -> None:
     assert settings.heartbeat == HeartbeatSettings()
     assert settings.replication == ReplicationSettings()
     assert settings.backup == BackupSettings()
+
+
+def test_litestream_gets_the_replica_the_keep_and_no_secret(tmp_path: Path) -> None:
+    from bot.ops.replication import _shown, litestream_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[retention]\nsensitive_after = "10d"\n[replication]\n'
+                    'replica = "s3://posom/karlstad"\ns3_endpoint = "https://s3.example.se"\n'
+                    'sync_interval = "0.5s"\n', encoding="utf-8")
+    config = litestream_config(load_settings(path), tmp_path / "posom.db")
+    assert config["dbs"] == [{"path": str(tmp_path / "posom.db"), "replica": {
+        "url": "s3://posom/karlstad", "sync-interval": "0.5s",
+        "endpoint": "https://s3.example.se", "force-path-style": True}}]
+    # Snapshots daily, everything kept no longer than the retention period (Go durations).
+    assert config["snapshot"] == {"interval": "86400s", "retention": "864000s"}
+    path.write_text('[replication]\nreplica = "standby/posom"\nsftp_key_path = "k"\n',
+                    encoding="utf-8")
+    replica = litestream_config(load_settings(path), tmp_path / "posom.db")["dbs"][0]["replica"]
+    assert replica["url"] == "file://" + str(Path("standby/posom").resolve())
+    assert replica["key-path"] == str(Path("k").resolve())
+    assert _shown("sftp://posom:hemligt@backup.example.se/posom") == \
+        "sftp://posom@backup.example.se/posom"
