@@ -125,14 +125,15 @@ async def test_failover_drill(fake, tmp_path: Path) -> None:
         back = await lena.wait_for("The bot is back", timeout=30)
         took_over = time.monotonic() - killed_at
         assert "1 call-out resumed" in back.text
-        # The reminder fell due while nobody ran: it fires on the standby at once.
+        # The reminder fell due while nobody ran: it fires on the standby at once; and the
+        # request Telegram throttled on the primary goes out from the standby.
         await volunteers[5].wait_for("Reminder – still not staffed", timeout=20)
+        await until(lambda: originals(volunteers[7], f"Call-out {code}"), limit=30,
+                    what="the throttled request")
         # The call-out finishes on the standby.
         for person in volunteers[3:5]:
             request = [m for m in person.messages if m.buttons and f"Call-out {code}" in m.text]
             await (await person.press("Yes, I can", message=request[-1])).answer(timeout=10)
-        await until(lambda: originals(volunteers[7], f"Call-out {code}"), limit=30,
-                    what="the throttled request")
         await fake.settle(quiet=1.5, timeout=60)
         confirmed = [row["telegram_id"] for row in rows(standby_db, (
             "SELECT CAST(a.address AS INTEGER) AS telegram_id FROM requests r"
