@@ -12,9 +12,15 @@ import signal
 from bot.config import Settings
 from bot.delivery.router import MessengerRouter
 from bot.logs import quiet_token_carrying_loggers
+from bot.ops.health import TransportCalls
+from bot.ops.lock import WriterLock
+from bot.ops.metrics import Metrics, ObservedMessenger
+from bot.ops.replication import Replicator
+from bot.ops.runtime import Operations
 from bot.services import Services, build_services
 from bot.timekeeping import SYSTEM_TIME, SteadyClock, TimeSource
 from bot.transport import Transport
+from bot.version import VERSION
 from handlers.chat import ChatHandlers
 from storage.clock import Clock
 from storage.database import Database
@@ -54,6 +60,12 @@ class BotRuntime:
         self.database: Database | None = None
         self.services: Services | None = None
         self.handlers: ChatHandlers | None = None
+        # The service side (bot.ops): counters live as long as the runtime, the rest per start.
+        self.metrics = Metrics(VERSION, self.clock())
+        self.calls = TransportCalls()
+        self.ops: Operations | None = None
+        self.replicator: Replicator | None = None
+        self._lock: WriterLock | None = None
 
     async def start(self) -> None:
         """Opens the database, connects the transports, re-sends what is owed, takes updates."""
@@ -67,18 +79,32 @@ class BotRuntime:
 
     async def _start(self) -> None:
         storage = self.settings.storage
-        self.database = await Database.open(storage.path,
+        path = storage.path
+        if str(path) != ":memory:":
+            # One writer per database: a second bot on the same file is refused (AnotherWriter).
+            self._lock = WriterLock(path)
+            self._lock.acquire()
+        self.database = await Database.open(path,
                                             busy_timeout=storage.busy_timeout.total_seconds())
+        if self.settings.replication.replica:
+            self.replicator = Replicator(self.settings, path)
+            await self.replicator.start()
         self.transports = configured_transports(self.settings)
         for transport in self.transports:
             await transport.open()
-        router = MessengerRouter(transport.messenger for transport in self.transports)
+            self.calls.ok(transport.name)
+        router = MessengerRouter(ObservedMessenger(transport.messenger, self.metrics, self.calls)
+                                 for transport in self.transports)
         self.services = build_services(self.settings, self.database, router, self.clock,
                                        sender_workers=self.sender_workers, time=self.time)
         self.handlers = ChatHandlers(self.services, self._invite_links)
+        self.ops = Operations(self.settings, self.services, self.transports, self.clock,
+                              metrics=self.metrics, calls=self.calls, replicator=self.replicator)
+        await self.ops.begin()
         await self.services.start()
         for transport in self.transports:
             await transport.serve(self.services, self.handlers)
+        await self.ops.start()
         logger.info("bot started (%s)", ", ".join(transport.name for transport in self.transports))
 
     def _invite_links(self, token: str) -> list[str]:
@@ -86,17 +112,34 @@ class BotRuntime:
                 if (link := transport.invite_link(token)) is not None]
 
     async def stop(self) -> None:
-        """Stops taking updates and the sender, then closes the transports and the database."""
+        """Stops cleanly: no more updates (those in hand are handled), the timers, the sender
+        (messages in flight may end, for up to service.stop_timeout), then the transports, the
+        database and the replication, whose last sync carries the last transaction."""
+        grace = self.settings.service.stop_timeout.total_seconds()
+        if self.ops is not None:
+            await self.ops.stop()
         for transport in self.transports:
-            await transport.stop()
+            try:
+                async with asyncio.timeout(grace):
+                    await transport.stop()
+            except TimeoutError:
+                logger.warning("%s: updates still being handled after %ss; stopping anyway",
+                               transport.name, grace)
         if self.services is not None:
-            await self.services.stop()
+            await self.services.stop(grace)
         for transport in self.transports:
             await transport.close()
+        if self.ops is not None:
+            await self.ops.end()
         if self.database is not None:
-            await self.database.close()
+            await self.database.close(wait=grace)
+        if self.replicator is not None:
+            await self.replicator.stop(grace)
+        if self._lock is not None:
+            self._lock.release()
         self.transports = []
-        self.services = self.database = self.handlers = None
+        self.services = self.database = self.handlers = self.ops = None
+        self.replicator = self._lock = None
 
     async def run_until_signalled(self) -> None:
         """`posom run`: serve until SIGINT or SIGTERM."""

@@ -1,5 +1,5 @@
 """The `posom` command (also `python -m bot`): run, invite, roster import and remove, check,
-report, audit export, archive export, backup, demo."""
+health, report, audit export, archive export, backup, replica restore and status, demo."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
-from bot.durations import parse_duration
+from bot.durations import format_duration, parse_duration
 from bot.logs import configure_logging
+from bot.version import VERSION
+from storage.database import MigrationError
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path,
         default=Path(os.environ.get("POSOM_CONFIG", DEFAULT_CONFIG_PATH)),
         help="config file (default: $POSOM_CONFIG or config.toml)")
+    parser.add_argument("--version", action="version", version=f"posom {VERSION}")
     # The same option after the command; SUPPRESS keeps it from resetting the value given before.
     common = _Parser(add_help=False)
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
@@ -94,8 +97,29 @@ def _parser() -> argparse.ArgumentParser:
     backup = commands.add_parser("backup", parents=[common],
                                  help="consistent copy of the database, also while the bot runs")
     backup.add_argument("path", type=Path, help="file to create (or a folder to create it in)")
+    backup.add_argument("--rotate", action="store_true",
+                        help="then delete the backups in that folder older than backup.keep")
+    replica = commands.add_parser("replica", parents=[common],
+                                  help="the standby: restore the replica's newest copy, or show "
+                                       "how far the replica is behind")
+    replica_commands = replica.add_subparsers(dest="replica_command", required=True)
+    restore = replica_commands.add_parser(
+        "restore", parents=[common],
+        help="put the replica's newest copy at storage.path (on the standby, before `posom run`)")
+    restore.add_argument("--force", action="store_true",
+                         help="take over even though the replica shows the primary alive "
+                              "(only when you know it is dead)")
+    restore.add_argument("--replace", action="store_true",
+                         help="replace a database already at storage.path")
+    replica_commands.add_parser("status", parents=[common],
+                                help="replication lag: what the replica has and the local file "
+                                     "has, and when the primary was last alive")
     commands.add_parser("check", parents=[common],
-                        help="validate the config, the database and the bot token")
+                        help="validate the config, the database and the bot token, and show "
+                             "replication, heartbeat, health and backup settings")
+    commands.add_parser("health", parents=[common],
+                        help="ask the running bot's /healthz (exit 0 healthy, 1 sick or not "
+                             "answering); for container health checks")
     demo = commands.add_parser(
         "demo", parents=[common],
         help="run a whole call-out offline against a simulated Telegram (or Signal) and print "
@@ -132,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         code = _dispatch(args)
-    except (ConfigError, UsageError) as error:
+    except (ConfigError, UsageError, MigrationError) as error:
         print(f"posom: {error}", file=sys.stderr)
         code = EXIT_USAGE
     except KeyboardInterrupt:
@@ -177,7 +201,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "archive":
         return asyncio.run(_archive_export(settings, _year(settings, args.year), args.out))
     if args.command == "backup":
-        return _backup(settings, args.path)
+        return _backup(settings, args.path, rotate=args.rotate)
+    if args.command == "replica":
+        return _replica(settings, args)
+    if args.command == "health":
+        return _health(settings)
     raise AssertionError(args.command)
 
 
@@ -291,14 +319,18 @@ async def _roster_remove(settings: Settings, who: str) -> int:
     return 0
 
 
-def _backup(settings: Settings, target: Path) -> int:
+def _backup(settings: Settings, target: Path, *, rotate: bool = False) -> int:
     from datetime import datetime
 
+    from bot.ops.backups import backup_name
+    from bot.ops.backups import rotate as rotate_folder
     from storage.backup import BackupFailed, backup_database
 
     source = _existing_database(settings)
+    if rotate and not target.is_dir():
+        raise UsageError(f"--rotate: {target} is not a folder (give the folder of the backups)")
     if target.is_dir():
-        target = target / f"posom-{datetime.now():%Y%m%d-%H%M%S}.db"
+        target = target / backup_name(datetime.now())
     if target.exists():
         raise UsageError(f"{target}: already exists; give a new file name")
     if target.resolve() == source.resolve():
@@ -312,7 +344,96 @@ def _backup(settings: Settings, target: Path) -> int:
         return 1
     print(f"backup written: {result.path} ({result.size} bytes, schema version "
           f"{result.schema_version}, integrity ok)")
+    if rotate:
+        deleted = rotate_folder(target.parent, settings.backup_keep, datetime.now())
+        print(f"rotated: {len(deleted)} backup(s) older than "
+              f"{format_duration(settings.backup_keep)} deleted")
     return 0
+
+
+def _replica(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.replication import ReplicationError, replication_status, restore_newest
+
+    configure_logging(logging.WARNING)
+    try:
+        if args.replica_command == "restore":
+            return _restore(settings, restore_newest, force=args.force, replace=args.replace)
+        return _print_status(settings, replication_status(settings))
+    except ReplicationError as error:
+        raise UsageError(str(error)) from None
+
+
+def _restore(settings: Settings, restore_newest, *, force: bool, replace: bool) -> int:
+    from storage.database import known_schema_version
+
+    result = restore_newest(settings, force=force, replace=replace,
+                            known_schema=known_schema_version())
+    lease = result.lease
+    last = (f"; the primary ({lease.host}, posom {lease.version}) was last alive "
+            f"{lease.last_seen:%Y-%m-%d %H:%M:%S} UTC"
+            + (", stopped cleanly" if lease.stopped_at else "")) if lease else ""
+    print(f"restored: {result.path} ({result.size} bytes in {result.seconds:.1f}s){last}")
+    print("now start the bot here: posom run (it replicates to the same replica)")
+    return 0
+
+
+def _print_status(settings: Settings, state) -> int:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    print(f"replica: {state.replica} (sync every "
+          f"{format_duration(settings.replication.sync_interval)})")
+    if state.replica_txid is None:
+        print("replica: holds no copy yet")
+    else:
+        age = f", {(now - state.replica_changed_at).total_seconds():.0f}s ago" \
+            if state.replica_changed_at else ""
+        print(f"replica: newest transaction {state.replica_txid}{age}")
+    if state.local_txid is None:
+        print(f"local: no database at {settings.storage.path} (a standby)")
+    else:
+        print(f"local: newest transaction {state.local_txid} ({settings.storage.path})")
+    behind = state.behind
+    if behind is not None:
+        stale = (f" (its newest change is {(now - state.replica_changed_at).total_seconds():.0f}s"
+                 " old)") if state.replica_changed_at else ""
+        print("lag: none, the replica has every transaction" if behind == 0 else
+              f"lag: the replica is {behind} transaction(s) behind{stale}")
+    if state.lease is not None:
+        lease = state.lease
+        seen = (now - lease.last_seen).total_seconds()
+        print(f"primary: {lease.host} (posom {lease.version}), "
+              + (f"stopped cleanly {seen:.0f}s ago" if lease.stopped_at else
+                 f"alive {seen:.0f}s ago"))
+    return 0
+
+
+def _health(settings: Settings) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    health = settings.health
+    if not health.enabled:
+        raise UsageError("health.enabled is false: the bot serves no /healthz")
+    host = "127.0.0.1" if health.listen in ("0.0.0.0", "", "::") else health.listen
+    url = f"http://{host}:{health.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body, status = response.read(), response.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read(), error.code
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        print(f"health: {url}: not answering ({getattr(error, 'reason', error)})")
+        return 1
+    try:
+        checks = json.loads(body)["checks"]
+    except (ValueError, KeyError):
+        print(f"health: {url}: HTTP {status}")
+        return 1
+    for name, result in checks.items():
+        print(f"{name}: {result['detail']}")
+    return 0 if status == 200 else 1
 
 
 def _run(settings: Settings, path: Path) -> int:
@@ -320,10 +441,15 @@ def _run(settings: Settings, path: Path) -> int:
         raise ConfigError(f"{path}: telegram.token: missing (get one from @BotFather, or "
                           "switch [signal] on; without either try `posom demo`)")
     from bot.app import BotRuntime
+    from bot.ops.lock import AnotherWriter
+    from bot.ops.replication import ReplicationError
     from bot.transport import ServiceUnreachable, TransportRefused
 
     try:
         asyncio.run(BotRuntime(settings).run_until_signalled())
+    except (AnotherWriter, ReplicationError) as refused:
+        print(f"posom: {refused}", file=sys.stderr)
+        return EXIT_USAGE
     except TransportRefused as refused:
         print(f"posom: {path}: {refused}", file=sys.stderr)
         return EXIT_USAGE
@@ -399,7 +525,12 @@ async def _check(settings: Settings, path: Path) -> int:
 
     problems = 0
     print(f"config: {path}: ok ({len(settings.areas)} areas, {len(settings.admins)} admins)")
+    standby = settings.replication.replica and not settings.storage.path.exists()
     try:
+        if standby:
+            # Creating an empty file here would stand in the way of `posom replica restore`.
+            raise FileNotFoundError("no database yet (a standby? `posom replica restore` "
+                                    "brings the replica's newest copy)")
         database = await Database.open(settings.storage.path)
         version = await database.schema_version()
         await database.close()
@@ -428,6 +559,9 @@ async def _check(settings: Settings, path: Path) -> int:
         except (TransportRefused, ServiceUnreachable) as error:
             print(f"token: {error}")
             problems += 1
+    for line, ok in _service_settings(settings):
+        print(line)
+        problems += not ok
     return 1 if problems else 0
 
 
@@ -459,3 +593,48 @@ async def _check_signal(settings: Settings) -> int:
         return 1
     finally:
         await client.close()
+def _service_settings(settings: Settings) -> list[tuple[str, bool]]:
+    """What `posom check` says about replication, heartbeat, health and backups: (line, ok)."""
+    from urllib.parse import urlsplit
+
+    from bot.ops.backups import backups_in
+    from bot.ops.replication import ReplicationError, find_litestream, replica_summary
+
+    lines: list[tuple[str, bool]] = []
+    replication = settings.replication
+    if not replication.replica:
+        lines.append(("replication: off (replication.replica not set: this disk holds the only "
+                      "copy)", True))
+    else:
+        program = find_litestream(settings)
+        lines.append((f"replication: to {replication.replica}, sync every "
+                      f"{format_duration(replication.sync_interval)}, kept "
+                      f"{format_duration(settings.replica_keep)}, standby may take over after "
+                      f"{format_duration(replication.takeover_after)} of silence", True))
+        if program is None:
+            lines.append(("replication: litestream not found (pip install "
+                          "'posom-bot[replication]', or set replication.litestream)", False))
+        else:
+            try:
+                lines.append((f"replication: {replica_summary(settings)}", True))
+            except ReplicationError as error:
+                lines.append((f"replication: {error}", False))
+    heartbeat = settings.heartbeat
+    if heartbeat.url is None:
+        lines.append(("heartbeat: off (heartbeat.url not set: nobody notices if the bot dies)",
+                      True))
+    else:
+        host = urlsplit(heartbeat.url.get_secret_value()).hostname
+        lines.append((f"heartbeat: every {format_duration(heartbeat.every)} to {host} while "
+                      "healthy", True))
+    health = settings.health
+    lines.append((f"health: http://{health.listen}:{health.port}/healthz and /metrics"
+                  if health.enabled else "health: off (health.enabled = false)", True))
+    backup = settings.backup
+    if backup.folder is None:
+        lines.append(("backups: off (backup.folder not set; `posom backup` by hand)", True))
+    else:
+        lines.append((f"backups: every {format_duration(backup.every)} into {backup.folder}, "
+                      f"kept {format_duration(settings.backup_keep)} "
+                      f"({len(backups_in(backup.folder))} there now)", True))
+    return lines

@@ -34,13 +34,18 @@ from storage.models import Address
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "Area",
+    "BackupSettings",
     "CalloutSettings",
     "ConfigError",
     "DebriefOption",
     "DebriefQuestion",
     "DebriefSettings",
+    "HealthSettings",
+    "HeartbeatSettings",
     "IncidentKind",
+    "ReplicationSettings",
     "RetentionSettings",
+    "ServiceSettings",
     "Settings",
     "ShiftSettings",
     "SignalSettings",
@@ -539,6 +544,101 @@ class RetentionSettings(_Section):
         return self.per_area.get(area, self.sensitive_after)
 
 
+def _at_least(value: timedelta, minimum: str) -> timedelta:
+    """A duration no shorter than `minimum` (written as in the config), else a ValueError."""
+    if value < parse_duration(minimum):
+        raise ValueError(f"at least {minimum}")
+    return value
+
+
+class ServiceSettings(_Section):
+    """How the process stops: on SIGTERM it takes no more updates, finishes what it holds and
+    lets the messages being sent right now end, for at most stop_timeout."""
+
+    stop_timeout: Duration = timedelta(seconds=15)
+
+
+class HealthSettings(_Section):
+    """The small HTTP server for /healthz and /metrics (its own port, off by default)."""
+
+    enabled: bool = False
+    # Loopback unless the operator opens it (e.g. "0.0.0.0" in a container for Prometheus).
+    listen: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)  # 0: any free port (tests)
+    # /healthz fails when a transport has had no successful call for this long.
+    transport_silent_after: Duration = timedelta(minutes=5)
+
+
+class HeartbeatSettings(_Section):
+    """A dead man's switch: a request to an outside monitor every `every` while healthy."""
+
+    # Secret: whoever has the URL can report the bot alive. Healthchecks.io
+    # (https://hc-ping.com/<uuid>) or an Uptime Kuma push URL (/api/push/<token>).
+    url: SecretStr | None = None
+    every: Duration = timedelta(minutes=1)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    _not_too_often = field_validator("every")(lambda value: _at_least(value, "1s"))
+
+
+class ReplicationSettings(_Section):
+    """Litestream streams the database to a replica; a standby restores it and takes over."""
+
+    # Where the copy goes: a folder (a second disk or a mounted share), sftp://user@host/path
+    # or s3://bucket/path. Unset: no replication.
+    replica: str | None = None
+    # Litestream ships the WAL this often: at most this much of the last answers is lost.
+    sync_interval: Duration = timedelta(seconds=1)
+    # A standby refuses to restore while the replica shows the primary alive this recently.
+    takeover_after: Duration = timedelta(seconds=60)
+    # How long Litestream keeps snapshots and changes (default and upper bound: the shortest
+    # retention period, since the copies hold briefings too).
+    keep: Duration | None = None
+    # For S3-compatible storage other than AWS (MinIO, a municipal object store).
+    s3_endpoint: str | None = None
+    # The private key for sftp:// replicas.
+    sftp_key_path: Path | None = None
+    # The litestream program; default: the one installed beside posom, else on PATH.
+    litestream: Path | None = None
+
+    @field_validator("replica")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip()
+        if "://" in value and not value.startswith(("file://", "sftp://", "s3://")):
+            raise ValueError("a folder, file://, sftp:// or s3:// URL")
+        return value
+
+    @field_validator("sync_interval", "takeover_after")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta():
+            raise ValueError("must be longer than 0s")
+        return value
+
+
+class BackupSettings(_Section):
+    """Backups taken by the running bot into a folder, the oldest deleted after `keep`."""
+
+    # Unset: no scheduled backups (`posom backup` by hand still works).
+    folder: Path | None = None
+    every: Duration = timedelta(hours=24)
+    # Default and upper bound: the shortest retention period (backups hold briefings too).
+    keep: Duration | None = None
+
+    _not_too_often = field_validator("every")(lambda value: _at_least(value, "1m"))
+
+
 class Settings(BaseSettings):
     """Everything the bot is configured with; see config.example.toml for each key."""
 
@@ -576,6 +676,40 @@ class Settings(BaseSettings):
 
     def skill(self, key: str) -> Skill | None:
         return next((skill for skill in self.skills if skill.key == key), None)
+    service: ServiceSettings = ServiceSettings()
+    health: HealthSettings = HealthSettings()
+    heartbeat: HeartbeatSettings = HeartbeatSettings()
+    replication: ReplicationSettings = ReplicationSettings()
+    backup: BackupSettings = BackupSettings()
+
+    @model_validator(mode="after")
+    def _copies_kept_no_longer_than_retention(self) -> Settings:
+        # Backups and replicas hold briefings too: never keep them past the retention period.
+        shortest = self.shortest_retention
+        for key, keep in (("backup.keep", self.backup.keep),
+                          ("replication.keep", self.replication.keep)):
+            if keep is not None and keep > shortest:
+                raise ValueError(f"{key}: {format_duration(keep)} is longer than the shortest "
+                                 f"retention period ({format_duration(shortest)}); copies hold "
+                                 "briefings too")
+            if keep is not None and keep <= timedelta():
+                raise ValueError(f"{key}: must be longer than 0s")
+        return self
+
+    @property
+    def shortest_retention(self) -> timedelta:
+        """The shortest retention period of any area: the most any copy of the data may keep."""
+        return min([self.retention.sensitive_after, *self.retention.per_area.values()])
+
+    @property
+    def backup_keep(self) -> timedelta:
+        """How long scheduled backups are kept (the retention period unless shorter is set)."""
+        return self.backup.keep or self.shortest_retention
+
+    @property
+    def replica_keep(self) -> timedelta:
+        """How long the replica keeps snapshots (the retention period unless shorter is set)."""
+        return self.replication.keep or self.shortest_retention
 
     @model_validator(mode="after")
     def _areas_are_consistent(self) -> Settings:

@@ -97,9 +97,10 @@ class DeadlineRunner:
 
         self.timers.set(name, seconds, tick)
 
-    async def stop(self) -> None:
-        """Stops arming; pending rows stay in the database for the next start."""
-        await self.timers.stop()
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stops arming and lets a deadline firing right now finish (for up to `grace`
+        seconds); pending rows stay in the database for the next start."""
+        await self.timers.stop(grace)
 
     def arm(self, deadline: Deadline, *, delay: timedelta | None = None) -> None:
         """Arms a row just written: it fires once the delay it was set with has passed.

@@ -75,11 +75,12 @@ class Services:
             self.deadlines.every(self.settings.callout.watchdog_every, self.clock_watch.check,
                                  "clock-watch")
 
-    async def stop(self) -> None:
-        """Stops the timers and the sender; what is pending stays in the database."""
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stops the timers and the sender (letting work in hand end for up to `grace`
+        seconds); what is pending stays in the database."""
         await self.kept_presses.stop()
-        await self.deadlines.stop()
-        await self.sender.stop()
+        await self.deadlines.stop(grace)
+        await self.sender.stop(grace)
 
 
 def build_services(settings: Settings, database: Database, router: MessengerRouter,

@@ -45,9 +45,16 @@ class MonotonicTimers:
         if self._loop is None:
             self._loop = asyncio.create_task(self._run(), name="timers")
 
-    async def stop(self) -> None:
-        """Stops counting and cancels jobs still running; set timers are forgotten."""
-        tasks = [task for task in (self._loop, *self._running) if task is not None]
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stops counting (no job starts any more), lets jobs still running end for up to
+        `grace` seconds, then cancels the rest; set timers are forgotten."""
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+        if grace > 0 and self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+        tasks = list(self._running)
         for task in tasks:
             task.cancel()
         for task in tasks:

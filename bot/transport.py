@@ -5,6 +5,11 @@ service (`open`), lends the outbox its messenger, turns what people do into chat
 handlers and sends their replies back (`serve`), stops taking updates (`stop`) and, once the
 outbox has stopped too, closes its connection (`close`). Failures to connect are reported with
 the two exceptions below, phrased so that they never quote a secret.
+
+Two more methods serve the health check and the metrics (bot.ops) and are read with getattr, so
+a transport without them still runs: `probe()`, a cheap call proving the service answers (made
+when nothing else went through for a while), and `updates_waiting()`, how many updates were
+received and not yet handled.
 """
 
 from __future__ import annotations
@@ -54,4 +59,12 @@ class Transport(Protocol):
 
     async def close(self) -> None:
         """Closes the connection to the service."""
+        ...
+
+    async def probe(self) -> None:
+        """A cheap call that raises if the service does not answer (optional)."""
+        ...
+
+    def updates_waiting(self) -> int:
+        """Updates received and not handled yet (optional)."""
         ...

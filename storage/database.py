@@ -29,7 +29,8 @@ from typing import Literal
 
 import aiosqlite
 
-__all__ = ["Database", "FaultKind", "MigrationError", "StorageFault", "fault_kind"]
+__all__ = ["Database", "DatabaseTooNew", "FaultKind", "MigrationError", "StorageFault",
+           "fault_kind", "known_schema_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ FaultListener = Callable[[StorageFault | None], None]
 # timeout: "locked past the timeout" counts from when it asked, so a queue of writers behind a
 # lock held by another program does not wait one full timeout each.
 _LONG_WAIT = 1.0
+class DatabaseTooNew(MigrationError):
+    """The file was written by a newer posom (a schema version this one does not know)."""
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -96,6 +99,11 @@ def _migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+def known_schema_version() -> int:
+    """The newest schema version this posom knows (its number of migrations)."""
+    return len(_migrations())
+
+
 class Database:
     """An open SQLite database with the project's schema applied."""
 
@@ -108,6 +116,7 @@ class Database:
         self.busy_timeout = 5.0
         # Told after every write transaction: the fault that ended it, or None when it committed.
         self.fault_listeners: list[FaultListener] = []
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path | str, *, busy_timeout: float = 5.0) -> Database:
@@ -136,8 +145,17 @@ class Database:
             raise
         return database
 
-    async def close(self) -> None:
-        """Closes the connections."""
+    async def close(self, wait: float = 10.0) -> None:
+        """Lets the transaction in hand commit (for up to `wait` seconds), then closes both
+        connections."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            async with asyncio.timeout(wait):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            logger.warning("database: a transaction still running after %ss is rolled back", wait)
         if self.reader is not self.connection:
             await self.reader.close()
         await self.connection.close()
@@ -150,7 +168,13 @@ class Database:
 
     async def _migrate(self) -> None:
         current = await self.schema_version()
-        pending = [migration for migration in _migrations() if migration[0] > current]
+        known = _migrations()
+        if current > len(known):
+            # Never run an older posom on a newer file: it would misread or damage it.
+            raise DatabaseTooNew(
+                f"{self.path}: made by a newer posom (schema version {current}, this version "
+                f"knows up to {len(known)}); install that version again or restore a backup")
+        pending = [migration for migration in known if migration[0] > current]
         if not pending:
             return
         # A migration may rebuild a table that others refer to (SQLite cannot drop a UNIQUE

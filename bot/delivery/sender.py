@@ -59,6 +59,7 @@ class OutboxSender:
         self.idle_poll = idle_poll
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        self._stopping = False
 
     def wake(self) -> None:
         """Tells the workers new rows were committed."""
@@ -83,8 +84,13 @@ class OutboxSender:
                        for index in range(self.worker_count)]
         self.wake()
 
-    async def stop(self) -> None:
-        """Stops the workers; rows they had claimed are released at the next start."""
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stops claiming rows, lets the deliveries in flight end for up to `grace` seconds,
+        then stops the workers; a row cut short is released at the next start."""
+        self._stopping = True
+        self._wake.set()
+        if grace > 0 and self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -100,7 +106,7 @@ class OutboxSender:
                 await asyncio.sleep(0.02)
 
     async def _work(self, index: int) -> None:
-        while True:
+        while not self._stopping:
             try:
                 row = await self.store.claim_next(self.clock())
             except StorageFault as fault:

@@ -96,6 +96,11 @@ class SignalTransport:
                     self.settings.signal.url,
                     "multi" if self.client.multi_account else "single")
 
+    async def probe(self) -> None:
+        """A cheap call proving the daemon answers (GET /api/v1/check), for the health check
+        while nobody writes."""
+        await self.client.check()
+
     async def serve(self, services: Services, handlers: ChatHandlers) -> None:
         """Starts reading the event stream and the upkeep tasks."""
         self.services, self.handlers = services, handlers

@@ -165,6 +165,14 @@ class TelegramTransport:
         """Closes PTB's HTTP client (after the outbox stopped sending through it)."""
         await self.application.shutdown()
 
+    async def probe(self) -> None:
+        """A cheap call proving Telegram answers (getMe), for the health check when idle."""
+        await self.application.bot.get_me()
+
+    def updates_waiting(self) -> int:
+        """Updates fetched from Telegram and not handed to a handler yet."""
+        return self.application.update_queue.qsize()
+
     # -- one update -----------------------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: Context) -> None:
