@@ -72,7 +72,8 @@ async def test_health_metrics_and_heartbeat(fake, tmp_path: Path) -> None:
         status, _, report = await get(port, "/healthz")
         assert status == 200, report
         assert report["status"] == "ok"
-        assert set(report["checks"]) == {"event_loop", "database", "transport:telegram"}
+        assert set(report["checks"]) == {"event_loop", "database", "storage",
+                                             "transport:telegram"}
         await until(lambda: monitor.paths, what="a heartbeat")
         assert monitor.paths[0] == "/ping/secret-uuid"
 
