@@ -11,6 +11,8 @@ from bot.deadlines import DeadlineRunner
 from bot.debrief.service import DebriefService
 from bot.delivery.router import MessengerRouter
 from bot.delivery.sender import OutboxSender
+from bot.intake.callbacks import CallbackSender
+from bot.intake.service import IntakeService
 from bot.people.enrolment import EnrolmentService
 from bot.people.privacy import PrivacyService
 from bot.people.roster_admin import RosterAdmin
@@ -42,6 +44,8 @@ class Services:
     roster: RosterAdmin
     reports: ReportService
     audit: AuditReads
+    intake: IntakeService
+    callbacks: CallbackSender
 
     async def start(self) -> None:
         """Makes the configured admins leaders, starts delivering (what a crash left unsent
@@ -53,9 +57,12 @@ class Services:
         await self.privacy.start()
         self.deadlines.every(self.settings.callout.watchdog_every,
                              self.callouts.escalation.watchdog, "watchdog")
+        if self.settings.intake.enabled:
+            await self.callbacks.start()
 
     async def stop(self) -> None:
         """Stops the timers and the sender; what is pending stays in the database."""
+        await self.callbacks.stop()
         await self.deadlines.stop()
         await self.sender.stop()
 
@@ -76,11 +83,18 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
     # Sensitive details are purged a retention period after a call-out ends, either way.
     callouts.on_closed.append(privacy.schedule_purge)
     callouts.on_cancelled.append(privacy.schedule_purge)
+    activation = ActivationDialogue(settings, dialogues, callouts, clock)
+    intake = IntakeService(settings, database, clock, callouts, activation, deadlines)
+    callbacks = CallbackSender(database, clock, intake.status)
+    intake.on_change.append(callbacks.poke)
+    # Every commit that owes people messages may change what a requester follows.
+    sender.on_wake.append(intake.changed)
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
-        activation=ActivationDialogue(settings, dialogues, callouts, clock), debriefs=debriefs,
+        activation=activation, debriefs=debriefs,
         sender=sender, deadlines=deadlines, privacy=privacy,
         roster=RosterAdmin(settings, database, members, privacy, clock),
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
+        intake=intake, callbacks=callbacks,
     )

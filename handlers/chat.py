@@ -28,6 +28,7 @@ from handlers.events import (
     Text,
 )
 from handlers.guard import Access, Caller, Guard
+from handlers.intake import IntakeHandlers
 from handlers.reply import Reply
 
 __all__ = ["ChatHandlers"]
@@ -47,6 +48,7 @@ class ChatHandlers:
         self.callout = CalloutHandlers(services)
         self.admin = AdminHandlers(services)
         self.debrief = DebriefHandlers(services)
+        self.intake = IntakeHandlers(services)
         self.commands: dict[str, CommandHandler] = {
             "start": self.enrolment.start,
             "help": self.enrolment.help,
@@ -126,6 +128,8 @@ class ChatHandlers:
                 handler, access = self.callout.activate_choice, "leader"
             case choices.RemoveConfirm():
                 handler, access = self.admin.remove_confirm, "leader"
+            case choices.IntakeDecision():
+                handler, access = self.intake.decide, "leader"
             case _:
                 return Reply.pressed(caller.t.gettext("This button is no longer valid."))
         return self.guard.refusal(caller, access, pressed=True) or await handler(caller, choice)

@@ -135,6 +135,7 @@ class Activation:
     closed_at: datetime | None
     cancelled_at: datetime | None
     unstaffed_alert_at: datetime | None = None
+    requested_by: str | None = None  # who outside the group asked for it (the alarm intake)
 
     @property
     def is_active(self) -> bool:
@@ -151,6 +152,7 @@ class Activation:
             created_at=from_db(row["created_at"]), staffed_at=from_db(row["staffed_at"]),
             closed_at=from_db(row["closed_at"]), cancelled_at=from_db(row["cancelled_at"]),
             unstaffed_alert_at=from_db(row["unstaffed_alert_at"]),
+            requested_by=row["requested_by"] if "requested_by" in tuple(row.keys()) else None,
         )
 
 
@@ -186,8 +188,10 @@ class Deadline:
     request_id: int | None
     step: int
     due_at: datetime
+    intake_id: int | None = None  # a request of the alarm intake (bot.intake)
 
     @classmethod
     def from_row(cls, row: Any) -> Deadline:
         return cls(id=row["id"], kind=row["kind"], activation_id=row["activation_id"],
-                   request_id=row["request_id"], step=row["step"], due_at=from_db(row["due_at"]))
+                   request_id=row["request_id"], step=row["step"], due_at=from_db(row["due_at"]),
+                   intake_id=row["intake_id"] if "intake_id" in tuple(row.keys()) else None)

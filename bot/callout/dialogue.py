@@ -6,7 +6,9 @@ briefing → location → preview with [Skicka larm] / [Avbryt]. Kept in the dat
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.callout.draft import (
     MAX_BRIEFING,
@@ -35,6 +37,11 @@ __all__ = ["ActivationDialogue", "DialogueReply"]
 KIND = "activate"
 # Values of the kind step's exercise toggle: a kind key cannot contain "-", so no clash.
 EXERCISE_ON, EXERCISE_OFF = "ex-on", "ex-off"
+# The preview's "change" choices: the answers each one forgets, so that step is asked again.
+CHANGES = {"kind": ("kind",), "area": ("area",), "needed": ("needed",),
+           "summary": ("summary",), "briefing": ("briefing",),
+           "location": ("location_done", "lat", "lon", "title", "address")}
+AbortHook = Callable[[Member, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +59,31 @@ class ActivationDialogue:
         self.dialogues = dialogues
         self.callouts = callouts
         self.clock = clock
+        # Told when a dialogue that carried an intake request ends without a call-out.
+        self.on_aborted: list[AbortHook] = []
 
     async def begin(self, leader: Member, chat: Address) -> DialogueReply:
         """Starts (or restarts) the dialogue at the first question, in the chat it was asked in."""
+        await self._give_up_open(leader, chat)
         dialogue = Dialogue(chat, KIND, "kind", {})
         await self.dialogues.save(dialogue, self.clock())
         return DialogueReply([self._question(dialogue, translator_for(self.settings, leader))])
+
+    async def begin_with(self, leader: Member, chat: Address,
+                         answers: dict[str, Any]) -> DialogueReply:
+        """Starts the dialogue with its answers given (an intake request a leader changes):
+        the preview comes first, and each answer can be changed from there."""
+        await self._give_up_open(leader, chat)
+        dialogue = Dialogue(chat, KIND, "kind", dict(answers))
+        return await self._next(leader, dialogue, translator_for(self.settings, leader))
+
+    async def _give_up_open(self, leader: Member, chat: Address) -> None:
+        """A dialogue replaced by a new one was not sent: tell the hooks if it carried a request."""
+        open_dialogue = await self.dialogues.get(chat)
+        if open_dialogue is not None and open_dialogue.kind == KIND \
+                and open_dialogue.data.get("intake"):
+            for hook in self.on_aborted:
+                await hook(leader, open_dialogue.data)
 
     async def is_active(self, chat: Address) -> bool:
         """True while an /activate dialogue is open in this chat."""
@@ -66,6 +92,7 @@ class ActivationDialogue:
 
     async def abort(self, leader: Member, chat: Address) -> DialogueReply:
         """Drops the dialogue; nothing was sent."""
+        await self._give_up_open(leader, chat)
         await self.dialogues.end(chat)
         t = translator_for(self.settings, leader)
         return DialogueReply([OutgoingMessage(t.gettext("Cancelled. No call-out was sent."),
@@ -99,6 +126,10 @@ class ActivationDialogue:
             return await self._next(leader, dialogue, t)
         if choice.step == "preview" and choice.value == "send":
             return await self._send(leader, dialogue, t)
+        if choice.step == "preview" and choice.value.removeprefix("ch-") in CHANGES:
+            for key in CHANGES[choice.value.removeprefix("ch-")]:
+                data.pop(key, None)
+            return await self._next(leader, dialogue, t)
         return DialogueReply([self._question(dialogue, t)])
 
     async def text(self, leader: Member, chat: Address, text: str) -> DialogueReply:
@@ -242,10 +273,24 @@ class ActivationDialogue:
             t.gettext("Briefing (only to the confirmed): {text}").format(text=data["briefing"]),
             t.gettext("Place: {place}").format(place=place or "–"),
         ]
+        if data.get("requested_by"):
+            lines.insert(1, t.gettext("Requested by {name}.").format(name=data["requested_by"]))
         send = t.gettext("Send exercise") if data.get("exercise") else t.gettext("Send call-out")
         buttons = ((Choice(send, ActivateChoice("preview", "send").pack()),
-                    Choice(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),)
+                    Choice(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),
+                   *self._change_rows(t))
         return OutgoingMessage("\n".join(lines), choices=buttons)
+
+    def _change_rows(self, t: Translator) -> tuple[tuple[Choice, ...], ...]:
+        """"✏️ Kind", "✏️ Summary", …: change one answer before sending."""
+        labels = {"kind": t.gettext("Kind"), "area": t.gettext("Area"),
+                  "needed": t.gettext("Needed"), "summary": t.gettext("Summary"),
+                  "briefing": t.gettext("Briefing"), "location": t.gettext("Place")}
+        if len(self.settings.areas) == 1:
+            del labels["area"]
+        changes = [Choice("✏️ " + label, ActivateChoice("preview", f"ch-{field}").pack())
+                   for field, label in labels.items()]
+        return tuple(tuple(changes[i:i + 3]) for i in range(0, len(changes), 3))
 
     async def _send(self, leader: Member, dialogue: Dialogue, t: Translator) -> DialogueReply:
         # Taking the dialogue is atomic: a double press on [Skicka larm] sends one call-out.
@@ -258,7 +303,10 @@ class ActivationDialogue:
             summary=data["summary"], briefing=data["briefing"], location_lat=data.get("lat"),
             location_lon=data.get("lon"), location_title=data.get("title"),
             location_address=data.get("address"), exercise=bool(data.get("exercise")))
-        issued = await self.callouts.issue(Actor.leader(leader), draft)
+        actor = Actor.leader(leader)
+        if data.get("intake"):
+            actor = actor.on_behalf_of(data["requested_by"], int(data["intake"]))
+        issued = await self.callouts.issue(actor, draft)
         text = t.ngettext("Call-out {code} sent to {count} support person.",
                           "Call-out {code} sent to {count} support persons.",
                           issued.asked).format(code=issued.activation.code, count=issued.asked)

@@ -54,10 +54,15 @@ class OutboxSender:
         self.idle_poll = idle_poll
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        # Also told of every commit that owes people messages (e.g. the intake, whose
+        # requesters follow the call-outs those commits change).
+        self.on_wake: list[Callable[[], None]] = []
 
     def wake(self) -> None:
         """Tells the workers new rows were committed."""
         self._wake.set()
+        for observer in self.on_wake:
+            observer()
 
     async def start(self) -> None:
         """Puts crash-interrupted rows back and starts the workers."""
