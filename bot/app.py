@@ -43,6 +43,7 @@ class BotRuntime:
         self.database: Database | None = None
         self.services: Services | None = None
         self.handlers: ChatHandlers | None = None
+        self.intake = None  # intake.server.IntakeServer while the intake is switched on
 
     async def start(self) -> None:
         """Opens the database, connects the transports, re-sends what is owed, takes updates."""
@@ -66,6 +67,11 @@ class BotRuntime:
         await self.services.start()
         for transport in self.transports:
             await transport.serve(self.services, self.handlers)
+        if self.settings.intake.enabled:
+            from intake.server import IntakeServer
+
+            self.intake = IntakeServer(self.services)
+            await self.intake.start()
         logger.info("bot started (%s)", ", ".join(transport.name for transport in self.transports))
 
     def _invite_links(self, token: str) -> list[str]:
@@ -74,6 +80,9 @@ class BotRuntime:
 
     async def stop(self) -> None:
         """Stops taking updates and the sender, then closes the transports and the database."""
+        if self.intake is not None:
+            await self.intake.stop()
+            self.intake = None
         for transport in self.transports:
             await transport.stop()
         if self.services is not None:

@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.deadlines import DeadlineRunner
 from bot.delivery.messages import OutgoingMessage
 from bot.i18n import Translator
-from bot.intake.keys import public_id
+from bot.intake.keys import NewKey, new_key, public_id
 from bot.intake.render import decided_message, request_for_leaders
 from bot.intake.status import RequestStatus, request_status
 from storage.audit import append_audit
@@ -389,6 +389,29 @@ class IntakeService:
                            caller=record.caller_name)
         logger.warning("intake %d event=alert (no leader answered)", record.id)
         return []
+
+    # -- callers and keys ----------------------------------------------------------------------
+
+    async def add_key(self, name: str, actor: str) -> tuple[Caller, NewKey]:
+        """A new key for a caller (e.g. "SOS Alarm"); the key is shown once, kept as a hash."""
+        name = check_text("name", name, MAX_NAME)
+        key = new_key()
+        caller = await self.store.add_caller(name, key.hash, key.hint, key.signing_secret,
+                                             self.clock())
+        async with self.db.transaction() as tx:
+            await append_audit(tx, self.clock(), actor, "intake.key_added", caller=name,
+                               key_id=caller.id)
+        return caller, key
+
+    async def revoke_key(self, caller_id: int, actor: str) -> bool:
+        """Revokes a key at once (its page sessions end too); False if there was none."""
+        revoked = await self.store.revoke(caller_id, self.clock())
+        if revoked:
+            async with self.db.transaction() as tx:
+                await append_audit(tx, self.clock(), actor, "intake.key_revoked",
+                                   key_id=caller_id)
+            logger.info("intake key %d revoked", caller_id)
+        return revoked
 
     # -- the requester follows -----------------------------------------------------------------
 

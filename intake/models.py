@@ -1,0 +1,108 @@
+"""The API's request and response models; the OpenAPI document is generated from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.callout.draft import MAX_BRIEFING, MAX_NEEDED, MAX_PLACE, MAX_SUMMARY
+
+__all__ = ["NewRequest", "Problem", "RequestStatusOut", "Requester", "TeamPersonOut"]
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class Requester(BaseModel):
+    """Who asks, and where the duty leader reaches them."""
+
+    model_config = _STRICT
+    name: str = Field(description="The person asking, e.g. the rescue commander on site.",
+                      examples=["Anna Berg"], json_schema_extra={"maxLength": 100})
+    organisation: str = Field(description="Their organisation.",
+                              examples=["Räddningstjänsten Karlstadsregionen"],
+                              json_schema_extra={"maxLength": 100})
+    phone: str = Field(description="A call-back number.", examples=["+46 54 540 10 00"],
+                       json_schema_extra={"maxLength": 40})
+
+
+class NewRequest(BaseModel):
+    """A request for POSOM. Limits are those of a call-out issued in chat (/activate)."""
+
+    model_config = _STRICT
+    kind: str = Field(description="The kind of incident (one of the configured kinds).",
+                      examples=["fire"])
+    area: str | None = Field(None, description="The POSOM area (key); or give `municipality`.",
+                             examples=["karlstad"])
+    municipality: str | None = Field(None, description="The municipality by name, when the "
+                                     "area key is not known.", examples=["Karlstad"])
+    place: str | None = Field(None, description="Address or meeting place (sensitive: only "
+                              "the support persons who go see it).",
+                              examples=["Storgatan 12 B"],
+                              json_schema_extra={"maxLength": MAX_PLACE})
+    # The limits below are documented here and checked by bot.callout.draft, like /activate's.
+    latitude: float | None = Field(None, examples=[59.3793],
+                                   json_schema_extra={"minimum": -90, "maximum": 90})
+    longitude: float | None = Field(None, examples=[13.5036],
+                                    json_schema_extra={"minimum": -180, "maximum": 180})
+    summary: str = Field(description="What happened, without names or addresses: sent to "
+                         "every support person asked.",
+                         examples=["Brand i villa, familj behöver stöd"],
+                         json_schema_extra={"maxLength": MAX_SUMMARY})
+    briefing: str | None = Field(None, description="Details for those who go only (contact "
+                                 "on site, what happened).",
+                                 json_schema_extra={"maxLength": MAX_BRIEFING})
+    needed: int | None = Field(None, description="Support persons needed (default from the "
+                               "config).", json_schema_extra={"minimum": 1,
+                                                              "maximum": MAX_NEEDED})
+    exercise: bool = Field(False, description="An exercise: every message says so, it is never "
+                           "counted as an intervention.")
+    requester: Requester
+    callback_url: str | None = Field(None, description="Where each change of the request is "
+                                     "POSTed (signed; see the README).",
+                                     json_schema_extra={"maxLength": 500})
+
+
+class TeamPersonOut(BaseModel):
+    name: str
+    phone: str | None
+
+
+class RequestStatusOut(BaseModel):
+    """Where a request stands. Never the briefing or the place; the support persons' names
+    only when the organisation shares them."""
+
+    id: str = Field(description="The request's id, for GET /api/v1/requests/{id}.")
+    state: Literal["received", "taken", "declined", "asking", "staffed", "on_site", "closed",
+                   "cancelled"] = Field(description=(
+                       "received: waiting for a duty leader; taken: a leader prepares the "
+                       "call-out; declined: see leader_phone; asking: support persons are "
+                       "asked; staffed: the team is on its way; on_site: arrived; closed; "
+                       "cancelled."))
+    received_at: datetime
+    kind: str
+    area: str
+    area_name: str
+    needed: int
+    exercise: bool
+    summary: str
+    leader_name: str | None = Field(description="The duty leader who took or declined it.")
+    leader_phone: str | None
+    code: str | None = Field(description="The call-out's code once activated, e.g. 2026-014.")
+    asked: int = Field(description="Support persons asked so far.")
+    confirmed: int = Field(description="Support persons who said yes and go.")
+    staffed_at: datetime | None
+    arrived_at: datetime | None = Field(description="When the first support person arrived.")
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    escalated: bool = Field(description="No leader has answered in time; call duty_phone.")
+    duty_phone: str | None
+    team: list[TeamPersonOut] | None = Field(description="Only when the organisation shares "
+                                             "it (intake.share_team).")
+
+
+class Problem(BaseModel):
+    """What was wrong with a call that was not taken."""
+
+    detail: str
