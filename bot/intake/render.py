@@ -37,10 +37,14 @@ def _body(settings: Settings, record: IntakeRecord, t: Translator) -> list[str]:
 
 
 def request_for_leaders(settings: Settings, record: IntakeRecord, t: Translator, *,
-                        waited: timedelta | None = None, alert: bool = False) -> OutgoingMessage:
-    """The request with [Aktivera] [Ändra] [Avböj]; again after `waited` without an answer, and
-    with the duty phone when it is the alert."""
+                        waited: timedelta | None = None, alert: bool = False,
+                        released_by: str | None = None) -> OutgoingMessage:
+    """The request with [Aktivera] [Ändra] [Avböj]; again after `waited` without an answer,
+    with the duty phone when it is the alert, or handed back by a leader who did not send it."""
     lines = _body(settings, record, t)
+    if released_by is not None:
+        lines.insert(0, "↩️ " + t.gettext("{name} did not send it; it waits for a leader "
+                                          "again.").format(name=released_by))
     if alert:
         lines.insert(0, "🔴 " + t.gettext(
             "NO LEADER HAS ANSWERED for {duration}. Duty phone: {phone}").format(
@@ -63,7 +67,6 @@ def decided_message(settings: Settings, record: IntakeRecord, how: str, leader_n
         "activated": t.gettext("✅ Activated by {name}: call-out {code}."),
         "taken": t.gettext("✏️ {name} is changing it in /activate."),
         "declined": t.gettext("❌ Declined by {name}."),
-        "released": t.gettext("{name} did not send it; it waits for a leader again."),
     }
     lines = _body(settings, record, t)
     lines.append(outcomes[how].format(name=leader_name, code=code or "–"))

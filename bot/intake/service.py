@@ -248,7 +248,8 @@ class IntakeService:
                                    intake_id=record.id)]
 
     async def _ask_leaders(self, tx: Connection, record: IntakeRecord, now: datetime, *,
-                           waited: timedelta | None = None, alert: bool = False) -> None:
+                           waited: timedelta | None = None, alert: bool = False,
+                           released_by: str | None = None) -> None:
         """Sends every leader the request with its choices; an earlier one is replaced (deleted
         and sent anew, so the phone rings again)."""
         for leader in await leaders_in(tx):
@@ -259,7 +260,7 @@ class IntakeService:
                     await enqueue(tx, address=leader.address, op="delete", now=now,
                                   payload=json.dumps({"message_id": earlier}))
             message = request_for_leaders(self.settings, record, self.out.t(leader),
-                                          waited=waited, alert=alert)
+                                          waited=waited, alert=alert, released_by=released_by)
             await self.out.send(tx, leader, message, now, ref=ref)
 
     async def _show_leaders(self, tx: Connection, record: IntakeRecord, how: str,
@@ -358,8 +359,7 @@ class IntakeService:
             record = await intake_by_id(tx, intake_id)
             await append_audit(tx, now, f"member:{leader.id}", "intake.released",
                                intake=intake_id, caller=record.caller_name)
-            await self._show_leaders(tx, record, "released", leader.name, now)
-            await self._ask_leaders(tx, record, now)
+            await self._ask_leaders(tx, record, now, released_by=leader.name)
             arms = await self._schedule(tx, record, now)
         logger.info("intake %d event=released leader=%d", intake_id, leader.id)
         self.callouts.after_commit(arms)
@@ -372,6 +372,8 @@ class IntakeService:
         record = await intake_by_id(tx, deadline.intake_id)
         if record is None or record.state != "received":
             return []
+        if now >= record.created_at + self.settings.intake.alert_after:
+            return []  # overdue after a restart: the alert, due too, says it all
         await self._ask_leaders(tx, record, now, waited=now - record.created_at)
         await stamp_intake(tx, record.id, "reminded_at", now)
         await append_audit(tx, now, "system", "intake.asked_again", intake=record.id,
