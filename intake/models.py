@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.callout.draft import MAX_BRIEFING, MAX_NEEDED, MAX_PLACE, MAX_SUMMARY
+from bot.intake.service import MAX_NAME, MAX_PHONE, MAX_URL, PHONE_PATTERN
 
 __all__ = ["NewRequest", "Problem", "RequestStatusOut", "Requester", "TeamPersonOut"]
 
@@ -19,12 +20,13 @@ class Requester(BaseModel):
 
     model_config = _STRICT
     name: str = Field(description="The person asking, e.g. the rescue commander on site.",
-                      examples=["Anna Berg"], json_schema_extra={"maxLength": 100})
+                      examples=["Anna Berg"],
+                      json_schema_extra={"minLength": 1, "maxLength": MAX_NAME})
     organisation: str = Field(description="Their organisation.",
                               examples=["Räddningstjänsten Karlstadsregionen"],
-                              json_schema_extra={"maxLength": 100})
+                              json_schema_extra={"minLength": 1, "maxLength": MAX_NAME})
     phone: str = Field(description="A call-back number.", examples=["+46 54 540 10 00"],
-                       json_schema_extra={"maxLength": 40})
+                       json_schema_extra={"maxLength": MAX_PHONE, "pattern": PHONE_PATTERN})
 
 
 class NewRequest(BaseModel):
@@ -49,7 +51,7 @@ class NewRequest(BaseModel):
     summary: str = Field(description="What happened, without names or addresses: sent to "
                          "every support person asked.",
                          examples=["Brand i villa, familj behöver stöd"],
-                         json_schema_extra={"maxLength": MAX_SUMMARY})
+                         json_schema_extra={"minLength": 1, "maxLength": MAX_SUMMARY})
     briefing: str | None = Field(None, description="Details for those who go only (contact "
                                  "on site, what happened).",
                                  json_schema_extra={"maxLength": MAX_BRIEFING})
@@ -61,7 +63,8 @@ class NewRequest(BaseModel):
     requester: Requester
     callback_url: str | None = Field(None, description="Where each change of the request is "
                                      "POSTed (signed; see the README).",
-                                     json_schema_extra={"maxLength": 500})
+                                     json_schema_extra={"maxLength": MAX_URL,
+                                                        "pattern": "^https?://"})
 
 
 class TeamPersonOut(BaseModel):

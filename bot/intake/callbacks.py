@@ -132,3 +132,7 @@ class CallbackSender:
                 return f"HTTP {response.status}"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return type(exc).__name__
+        except Exception as exc:
+            # Retried like any failure, so one odd URL cannot spin the sender.
+            logger.exception("intake callback %d: unexpected failure", row.id)
+            return type(exc).__name__

@@ -56,7 +56,8 @@ from storage.models import Address, Deadline, Member
 from storage.outbox import enqueue, sent_message_id, supersede
 from storage.sql import Connection
 
-__all__ = ["Decision", "IdempotencyConflict", "IntakeDraft", "IntakeService", "Received"]
+__all__ = ["MAX_NAME", "MAX_PHONE", "MAX_URL", "PHONE_PATTERN", "Decision", "IdempotencyConflict",
+           "IntakeDraft", "IntakeService", "Received"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ ASK_AGAIN, ALERT = "intake_again", "intake_alert"
 MAX_NAME = 100
 MAX_PHONE = 40
 MAX_URL = 500
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-]{4,30}$"
+_PHONE = re.compile(PHONE_PATTERN)
 # check_draft names the call-out's fields; a requester knows them by the API's names.
 _API_FIELD = {"location_address": "place", "location_title": "place", "location": "latitude"}
 
