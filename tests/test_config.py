@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, DebriefSettings, load_settings
+from bot.config import ConfigError, DebriefSettings, IntakeSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """
@@ -50,6 +50,8 @@ def test_example_config_loads() -> None:
     assert settings.storage.path == Path("data/posom.db")
     # The example spells out the shipped questionnaire: it must not drift from the defaults.
     assert settings.debrief == DebriefSettings()
+    # Every intake key is spelled out with its default (and the intake is off).
+    assert settings.intake == IntakeSettings()
 
 
 def test_values_are_read_and_typed(tmp_path: Path) -> None:
