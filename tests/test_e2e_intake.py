@@ -139,7 +139,7 @@ async def test_declined_request_shows_the_leaders_phone_and_forgets_the_briefing
 async def test_change_opens_activate_prefilled_and_the_changed_call_out_goes(
         fake, tmp_path: Path) -> None:
     async with running_intake(fake, tmp_path) as world:
-        lena, olle, crew = await leaders_and_crew(world, crew=4)
+        lena, olle, _ = await leaders_and_crew(world, crew=4)
         key = await world.key()
         _, created = await call("POST", f"{world.url}/api/v1/requests", key, json=BODY)
         await lena.wait_for("Begäran om POSOM")

@@ -100,6 +100,8 @@ async def test_requester_page_from_form_to_two_of_two_on_the_way(
 
         # In English on request, and the form says what is wrong in the reader's language.
         await page.goto(f"{world.url}/page/?lang=en")
+        await page.get_by_label("What has happened?").select_option("fire")
+        await page.get_by_label("Area").select_option("kil")
         await page.get_by_label("Summary").fill("   ")
         await page.get_by_role("button", name="Send request").click()
         await expect(page.get_by_text("Write a short summary (at most 300 characters).")
