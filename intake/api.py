@@ -21,7 +21,7 @@ from bot.intake.keys import key_hash
 from bot.intake.service import IdempotencyConflict, IntakeDraft
 from bot.services import Services
 from intake.limits import RateLimiter
-from intake.models import NewRequest, Problem, RequestStatusOut
+from intake.models import NewRequest, Problem, RequestStatus
 from storage.intake import Caller, IntakeRecord
 
 __all__ = ["IntakeContext", "api_router", "refusal", "status_out"]
@@ -78,10 +78,9 @@ def refusal(refused: DraftRefused) -> JSONResponse:
         "type": "value_error"}]})
 
 
-async def status_out(services: Services, record: IntakeRecord) -> RequestStatusOut:
+async def status_out(services: Services, record: IntakeRecord) -> RequestStatus:
     """The request's status as the API returns it."""
-    status = await services.intake.status(record)
-    return RequestStatusOut.model_validate(status.as_json())
+    return await services.intake.status(record)
 
 
 def draft_of(body: NewRequest) -> IntakeDraft:
@@ -108,9 +107,9 @@ def api_router(context: IntakeContext) -> APIRouter:
     common = {401: _problem, 403: _problem, 429: _problem, 413: _problem, 400: _problem}
 
     @router.post(
-        "/requests", status_code=201, response_model=RequestStatusOut,
+        "/requests", status_code=201, response_model=RequestStatus,
         summary="Request POSOM",
-        responses={**common, 200: {"model": RequestStatusOut, "description": (
+        responses={**common, 200: {"model": RequestStatus, "description": (
             "The same request was sent before with this Idempotency-Key: nothing new.")},
                    409: _problem, 422: _VALIDATION})
     async def create_request(
@@ -120,7 +119,7 @@ def api_router(context: IntakeContext) -> APIRouter:
                 alias="Idempotency-Key", min_length=1, max_length=200,
                 pattern=r"^[\x21-\x7e]+$",
                 description="Any unique string per alarm; a resent alarm with the same key "
-                            "is one request.")]) -> RequestStatusOut | JSONResponse:
+                            "is one request.")]) -> RequestStatus | JSONResponse:
         """Asks the duty leaders for POSOM (a trusted caller's request is activated at once)."""
         try:
             received = await context.services.intake.receive(caller, idempotency_key,
@@ -136,12 +135,12 @@ def api_router(context: IntakeContext) -> APIRouter:
         response.headers["Location"] = f"/api/v1/requests/{received.record.public_id}"
         return await status_out(context.services, received.record)
 
-    @router.get("/requests/{request_id}", response_model=RequestStatusOut,
+    @router.get("/requests/{request_id}", response_model=RequestStatus,
                 summary="Follow a request", responses={**common, 404: _problem,
                                                        422: _VALIDATION})
     async def get_request(
             request: Request, caller: Annotated[Caller, Depends(api_caller)],
-            request_id: Annotated[str, Path(pattern=REQUEST_ID)]) -> RequestStatusOut:
+            request_id: Annotated[str, Path(pattern=REQUEST_ID)]) -> RequestStatus:
         """Where the request stands: received, taken, declined, asking, staffed, on site,
         closed."""
         record = await context.services.intake.of_caller(caller, request_id)

@@ -1,16 +1,16 @@
-"""The API's request and response models; the OpenAPI document is generated from them."""
+"""The API's request and response models; the OpenAPI document is generated from them. The
+response is the core's own status model (bot.intake.status), so the API, the callbacks and the
+document cannot drift apart."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.callout.draft import MAX_BRIEFING, MAX_NEEDED, MAX_PLACE, MAX_SUMMARY
 from bot.intake.service import MAX_NAME, MAX_PHONE, MAX_URL, PHONE_PATTERN
+from bot.intake.status import RequestStatus
 
-__all__ = ["NewRequest", "Problem", "RequestStatusOut", "Requester", "TeamPersonOut"]
+__all__ = ["NewRequest", "Problem", "RequestStatus", "Requester"]
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -65,44 +65,6 @@ class NewRequest(BaseModel):
                                      "POSTed (signed; see the README).",
                                      json_schema_extra={"maxLength": MAX_URL,
                                                         "pattern": "^https?://"})
-
-
-class TeamPersonOut(BaseModel):
-    name: str
-    phone: str | None
-
-
-class RequestStatusOut(BaseModel):
-    """Where a request stands. Never the briefing or the place; the support persons' names
-    only when the organisation shares them."""
-
-    id: str = Field(description="The request's id, for GET /api/v1/requests/{id}.")
-    state: Literal["received", "taken", "declined", "asking", "staffed", "on_site", "closed",
-                   "cancelled"] = Field(description=(
-                       "received: waiting for a duty leader; taken: a leader prepares the "
-                       "call-out; declined: see leader_phone; asking: support persons are "
-                       "asked; staffed: the team is on its way; on_site: arrived; closed; "
-                       "cancelled."))
-    received_at: datetime
-    kind: str
-    area: str
-    area_name: str
-    needed: int
-    exercise: bool
-    summary: str
-    leader_name: str | None = Field(description="The duty leader who took or declined it.")
-    leader_phone: str | None
-    code: str | None = Field(description="The call-out's code once activated, e.g. 2026-014.")
-    asked: int = Field(description="Support persons asked so far.")
-    confirmed: int = Field(description="Support persons who said yes and go.")
-    staffed_at: datetime | None
-    arrived_at: datetime | None = Field(description="When the first support person arrived.")
-    closed_at: datetime | None
-    cancelled_at: datetime | None
-    escalated: bool = Field(description="No leader has answered in time; call duty_phone.")
-    duty_phone: str | None
-    team: list[TeamPersonOut] | None = Field(description="Only when the organisation shares "
-                                             "it (intake.share_team).")
 
 
 class Problem(BaseModel):

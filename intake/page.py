@@ -155,7 +155,7 @@ def page_router(context: IntakeContext) -> APIRouter:
             areas=[(area.key, area.name) for area in settings.areas],
             limits={"needed": MAX_NEEDED, "summary": MAX_SUMMARY, "briefing": MAX_BRIEFING,
                     "place": MAX_PLACE},
-            recent=[(record.public_id, record.summary, t.short_datetime(
+            recent=[(record.public_id, record.call_out.summary, t.short_datetime(
                 record.created_at, services.clock())) for record in recent])
 
     @router.post("/requests")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.callouts import NewActivation
 from storage.clock import from_db, to_db
 from storage.database import Database
 from storage.sql import Connection, fetch_one
@@ -56,18 +57,10 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class NewIntake:
-    """A request as it arrives, checked (bot.callout.draft) and with its area resolved."""
+    """A request as it arrives: the call-out it asks for (checked by bot.callout.draft), who
+    asks, and where to call back."""
 
-    kind: str
-    area: str
-    needed: int
-    summary: str
-    briefing: str | None
-    location_lat: float | None
-    location_lon: float | None
-    location_title: str | None
-    location_address: str | None
-    exercise: bool
+    call_out: NewActivation
     requester_name: str
     requester_organisation: str
     requester_phone: str
@@ -76,23 +69,15 @@ class NewIntake:
 
 @dataclass(frozen=True, slots=True)
 class IntakeRecord:
-    """One intake request with what became of it."""
+    """One intake request with what became of it. Its `call_out` keeps no briefing or place once
+    a leader decided (the call-out has its own copy, purged with it)."""
 
     id: int
     public_id: str
     caller_id: int
     caller_name: str
     state: str
-    kind: str
-    area: str
-    needed: int
-    summary: str
-    briefing: str | None
-    location_lat: float | None
-    location_lon: float | None
-    location_title: str | None
-    location_address: str | None
-    exercise: bool
+    call_out: NewActivation
     requester_name: str
     requester_organisation: str
     requester_phone: str
@@ -101,7 +86,6 @@ class IntakeRecord:
     activation_id: int | None
     reminded_at: datetime | None
     alerted_at: datetime | None
-    decided_at: datetime | None
     notified: str | None
     fingerprint: str
     created_at: datetime
@@ -114,20 +98,21 @@ class IntakeRecord:
 
     @classmethod
     def from_row(cls, row: Any) -> IntakeRecord:
-        return cls(
-            id=row["id"], public_id=row["public_id"], caller_id=row["caller_id"],
-            caller_name=row["caller_name"], state=row["state"], kind=row["kind"],
-            area=row["area"], needed=row["needed"], summary=row["summary"],
+        call_out = NewActivation(
+            kind=row["kind"], area=row["area"], needed=row["needed"], summary=row["summary"],
             briefing=row["briefing"], location_lat=row["location_lat"],
             location_lon=row["location_lon"], location_title=row["location_title"],
-            location_address=row["location_address"], exercise=bool(row["exercise"]),
+            location_address=row["location_address"], exercise=bool(row["exercise"]))
+        return cls(
+            id=row["id"], public_id=row["public_id"], caller_id=row["caller_id"],
+            caller_name=row["caller_name"], state=row["state"], call_out=call_out,
             requester_name=row["requester_name"],
             requester_organisation=row["requester_organisation"],
             requester_phone=row["requester_phone"], callback_url=row["callback_url"],
             leader_id=row["leader_id"], activation_id=row["activation_id"],
             reminded_at=from_db(row["reminded_at"]), alerted_at=from_db(row["alerted_at"]),
-            decided_at=from_db(row["decided_at"]), notified=row["notified"],
-            fingerprint=row["fingerprint"], created_at=from_db(row["created_at"]))
+            notified=row["notified"], fingerprint=row["fingerprint"],
+            created_at=from_db(row["created_at"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +135,7 @@ async def insert_intake(connection: Connection, new: NewIntake, *, public_id: st
                         caller_id: int, idempotency_key: str, fingerprint: str,
                         now: datetime) -> IntakeRecord:
     """Records a request as received."""
+    call_out = new.call_out
     row = await fetch_one(
         connection,
         "INSERT INTO intake_requests (public_id, caller_id, idempotency_key, fingerprint, state,"
@@ -158,10 +144,11 @@ async def insert_intake(connection: Connection, new: NewIntake, *, public_id: st
         " callback_url, created_at)"
         " VALUES (?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " RETURNING id",
-        (public_id, caller_id, idempotency_key, fingerprint, new.kind, new.area, new.needed,
-         new.summary, new.briefing, new.location_lat, new.location_lon, new.location_title,
-         new.location_address, int(new.exercise), new.requester_name,
-         new.requester_organisation, new.requester_phone, new.callback_url, to_db(now)))
+        (public_id, caller_id, idempotency_key, fingerprint, call_out.kind, call_out.area,
+         call_out.needed, call_out.summary, call_out.briefing, call_out.location_lat,
+         call_out.location_lon, call_out.location_title, call_out.location_address,
+         int(call_out.exercise), new.requester_name, new.requester_organisation,
+         new.requester_phone, new.callback_url, to_db(now)))
     record = await intake_by_id(connection, row[0])
     assert record is not None
     return record

@@ -23,6 +23,16 @@ async def leaders_and_crew(world, crew: int = 3):
     return lena, olle, volunteers
 
 
+async def a_request(world, crew: int = 3):
+    """Two leaders, a crew, a key, and a request the leaders have got."""
+    lena, olle, volunteers = await leaders_and_crew(world, crew)
+    key = await world.key()
+    code, created = await call("POST", f"{world.url}/api/v1/requests", key, json=BODY)
+    assert code == 201, created
+    await lena.wait_for("Begäran om POSOM")
+    return lena, olle, volunteers, key, created
+
+
 async def status_of(world, key: str, request_id: str) -> dict:
     code, body = await call("GET", f"{world.url}/api/v1/requests/{request_id}", key)
     assert code == 200, body
@@ -121,10 +131,7 @@ async def test_request_reaches_every_leader_first_choice_wins_and_requester_foll
 async def test_declined_request_shows_the_leaders_phone_and_forgets_the_briefing(
         fake, tmp_path: Path) -> None:
     async with running_intake(fake, tmp_path) as world:
-        lena, olle, _ = await leaders_and_crew(world)
-        key = await world.key()
-        _, created = await call("POST", f"{world.url}/api/v1/requests", key, json=BODY)
-        await lena.wait_for("Begäran om POSOM")
+        lena, olle, _, key, created = await a_request(world)
         toast = await (await lena.press("Avböj")).answer()
         assert toast.startswith("Avböjt")
         declined = await until_state(world, key, created["id"], "declined")
@@ -139,10 +146,7 @@ async def test_declined_request_shows_the_leaders_phone_and_forgets_the_briefing
 async def test_change_opens_activate_prefilled_and_the_changed_call_out_goes(
         fake, tmp_path: Path) -> None:
     async with running_intake(fake, tmp_path) as world:
-        lena, olle, _ = await leaders_and_crew(world, crew=4)
-        key = await world.key()
-        _, created = await call("POST", f"{world.url}/api/v1/requests", key, json=BODY)
-        await lena.wait_for("Begäran om POSOM")
+        lena, olle, _, key, created = await a_request(world, crew=4)
         await lena.press("Ändra")
         preview = await lena.wait_for("Kontrollera larmet")
         assert BRIEFING in preview.text and "Behövs: 2" in preview.text
@@ -166,10 +170,7 @@ async def test_change_opens_activate_prefilled_and_the_changed_call_out_goes(
 async def test_leader_who_gives_up_changing_hands_the_request_back(
         fake, tmp_path: Path) -> None:
     async with running_intake(fake, tmp_path) as world:
-        lena, olle, _ = await leaders_and_crew(world)
-        key = await world.key()
-        _, created = await call("POST", f"{world.url}/api/v1/requests", key, json=BODY)
-        await lena.wait_for("Begäran om POSOM")
+        lena, olle, _, key, created = await a_request(world)
         await lena.press("Ändra")
         preview = await lena.wait_for("Kontrollera larmet")
         await lena.press("Avbryt", message=preview)

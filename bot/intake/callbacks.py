@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from datetime import timedelta
@@ -90,7 +89,7 @@ class CallbackSender:
             fingerprint = status.fingerprint()
             if fingerprint == record.notified:
                 continue
-            payload = json.dumps(status.as_json(), ensure_ascii=False, sort_keys=True)
+            payload = status.model_dump_json()
             async with self.db.transaction() as tx:
                 await enqueue_callback(tx, record.id, payload, fingerprint, self.clock())
             queued += 1

@@ -17,22 +17,23 @@ __all__ = ["decided_message", "request_for_leaders"]
 
 
 def _kind(settings: Settings, record: IntakeRecord, t: Translator) -> str:
-    kind = settings.callout.kind(record.kind)
-    return kind.label(t.locale) if kind else record.kind
+    kind = settings.callout.kind(record.call_out.kind)
+    return kind.label(t.locale) if kind else record.call_out.kind
 
 
 def _marked(record: IntakeRecord, t: Translator, text: str) -> str:
-    return f"{exercise_mark(t)}\n{text}" if record.exercise else text
+    return f"{exercise_mark(t)}\n{text}" if record.call_out.exercise else text
 
 
 def _body(settings: Settings, record: IntakeRecord, t: Translator) -> list[str]:
     return [
         "📥 " + t.gettext("Request for POSOM from {name}").format(name=record.requested_by),
         t.ngettext("{kind}, {area}: {count} support person", "{kind}, {area}: {count} support "
-                   "persons", record.needed).format(kind=_kind(settings, record, t),
-                                                     area=area_name(settings, record.area),
-                                                     count=record.needed),
-        record.summary,
+                   "persons", record.call_out.needed).format(
+                       kind=_kind(settings, record, t),
+                       area=area_name(settings, record.call_out.area),
+                       count=record.call_out.needed),
+        record.call_out.summary,
     ]
 
 

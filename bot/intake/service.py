@@ -147,8 +147,8 @@ class IntakeService:
 
     # -- a request arrives ---------------------------------------------------------------------
 
-    def check(self, draft: IntakeDraft) -> tuple[NewActivation, NewIntake]:
-        """The call-out the request asks for, checked by the /activate validator, or
+    def check(self, draft: IntakeDraft) -> NewIntake:
+        """The request with the call-out it asks for checked by the /activate validator, or
         DraftRefused naming the request's field."""
         area = self._area(draft)
         try:
@@ -167,14 +167,8 @@ class IntakeService:
         phone = check_text("requester.phone", draft.requester_phone, MAX_PHONE)
         if not _PHONE.match(phone):
             raise DraftRefused("requester.phone", "not a phone number")
-        callback = self._callback_url(draft.callback_url)
-        return activation, NewIntake(
-            kind=activation.kind, area=activation.area, needed=activation.needed,
-            summary=activation.summary, briefing=activation.briefing,
-            location_lat=activation.location_lat, location_lon=activation.location_lon,
-            location_title=None, location_address=activation.location_address,
-            exercise=activation.exercise, requester_name=name,
-            requester_organisation=organisation, requester_phone=phone, callback_url=callback)
+        return NewIntake(activation, name, organisation, phone,
+                         self._callback_url(draft.callback_url))
 
     def _area(self, draft: IntakeDraft) -> str:
         if draft.area is not None:
@@ -210,7 +204,7 @@ class IntakeService:
 
         Raises DraftRefused (a field is wrong) or IdempotencyConflict; either changes nothing.
         """
-        activation_draft, new = self.check(draft)
+        new = self.check(draft)
         fingerprint = draft.fingerprint()
         trusted = caller.name in self.settings.intake.trusted
         now = self.clock()
@@ -224,12 +218,13 @@ class IntakeService:
                                          idempotency_key=idempotency_key,
                                          fingerprint=fingerprint, now=now)
             await append_audit(tx, now, caller.audit, "intake.received", intake=record.id,
-                               caller=caller.name, kind=record.kind, area=record.area,
-                               needed=record.needed, trusted=trusted)
+                               caller=caller.name, kind=new.call_out.kind,
+                               area=new.call_out.area, needed=new.call_out.needed,
+                               trusted=trusted)
             if trusted:
                 actor = Actor.requester(record.requested_by, caller.audit).on_behalf_of(
                     record.requested_by, record.id)
-                _, arms = await self.callouts.issue_in(tx, actor, activation_draft, now)
+                _, arms = await self.callouts.issue_in(tx, actor, new.call_out, now)
             else:
                 await self._ask_leaders(tx, record, now)
                 arms = await self._schedule(tx, record, now)
@@ -292,8 +287,7 @@ class IntakeService:
                 await cancel_intake_deadlines(tx, record.id)
                 if verb == "go":
                     actor = Actor.leader(leader).on_behalf_of(record.requested_by, record.id)
-                    issued, arms = await self.callouts.issue_in(
-                        tx, actor, _activation_of(record), now)
+                    issued, arms = await self.callouts.issue_in(tx, actor, record.call_out, now)
                 elif verb == "edit":
                     await append_audit(tx, now, f"member:{leader.id}", "intake.taken",
                                        intake=record.id, caller=record.caller_name)
@@ -449,24 +443,17 @@ def _leader_ref(record: IntakeRecord, leader: Member) -> str:
     return f"intake:{record.id}:{leader.id}"
 
 
-def _activation_of(record: IntakeRecord) -> NewActivation:
-    return NewActivation(
-        kind=record.kind, area=record.area, needed=record.needed, summary=record.summary,
-        briefing=record.briefing, location_lat=record.location_lat,
-        location_lon=record.location_lon, location_title=record.location_title,
-        location_address=record.location_address, exercise=record.exercise)
-
-
 def _answers(record: IntakeRecord) -> dict:
     """The /activate dialogue's answers for a request a leader changes."""
-    answers = {"kind": record.kind, "area": record.area, "needed": record.needed,
-               "summary": record.summary, "briefing": record.briefing or record.summary,
-               "location_done": True, "exercise": record.exercise, "intake": record.id,
+    call_out = record.call_out
+    answers = {"kind": call_out.kind, "area": call_out.area, "needed": call_out.needed,
+               "summary": call_out.summary, "briefing": call_out.briefing or call_out.summary,
+               "location_done": True, "exercise": call_out.exercise, "intake": record.id,
                "requested_by": record.requested_by}
-    if record.location_lat is not None:
-        answers.update(lat=record.location_lat, lon=record.location_lon)
-    if record.location_address:
-        answers["address"] = record.location_address
-    if record.location_title:
-        answers["title"] = record.location_title
+    if call_out.location_lat is not None:
+        answers.update(lat=call_out.location_lat, lon=call_out.location_lon)
+    if call_out.location_address:
+        answers["address"] = call_out.location_address
+    if call_out.location_title:
+        answers["title"] = call_out.location_title
     return answers

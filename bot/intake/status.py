@@ -6,11 +6,11 @@ organisation shares them (intake.share_team).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.callout.render import area_name
 from bot.config import Settings
@@ -25,18 +25,22 @@ State = Literal["received", "taken", "declined", "asking", "staffed", "on_site",
 FINAL_STATES = ("declined", "closed", "cancelled")
 
 
-@dataclass(frozen=True, slots=True)
-class TeamPerson:
+class TeamPerson(BaseModel):
+    model_config = ConfigDict(frozen=True)
     name: str
     phone: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class RequestStatus:
-    """The state of one request, as the API returns it and the callbacks post it."""
+class RequestStatus(BaseModel):
+    """Where a request stands, as the API returns it and the callbacks post it. Never the
+    briefing or the place; the support persons' names only when the organisation shares them."""
 
-    id: str
-    state: State
+    model_config = ConfigDict(frozen=True)
+    id: str = Field(description="The request's id, for GET /api/v1/requests/{id}.")
+    state: State = Field(description=(
+        "received: waiting for a duty leader; taken: a leader prepares the call-out; declined: "
+        "see leader_phone; asking: support persons are asked; staffed: the team is on its way; "
+        "on_site: arrived; closed; cancelled."))
     received_at: datetime
     kind: str
     area: str
@@ -44,37 +48,28 @@ class RequestStatus:
     needed: int
     exercise: bool
     summary: str
-    leader_name: str | None
+    leader_name: str | None = Field(description="The duty leader who took or declined it.")
     leader_phone: str | None
-    code: str | None
-    asked: int
-    confirmed: int
+    code: str | None = Field(description="The call-out's code once activated, e.g. 2026-014.")
+    asked: int = Field(description="Support persons asked so far.")
+    confirmed: int = Field(description="Support persons who said yes and go.")
     staffed_at: datetime | None
-    arrived_at: datetime | None
+    arrived_at: datetime | None = Field(description="When the first support person arrived.")
     closed_at: datetime | None
     cancelled_at: datetime | None
-    escalated: bool
+    escalated: bool = Field(description="No leader has answered in time; call duty_phone.")
     duty_phone: str | None
-    team: tuple[TeamPerson, ...] | None
+    team: tuple[TeamPerson, ...] | None = Field(
+        description="Only when the organisation shares it (intake.share_team).")
 
     @property
     def final(self) -> bool:
         """Nothing more will happen to the request."""
         return self.state in FINAL_STATES
 
-    def as_json(self) -> dict[str, Any]:
-        """The JSON form (times as ISO 8601 in UTC)."""
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, datetime):
-                data[key] = value.isoformat().replace("+00:00", "Z")
-        data["team"] = [dict(person) for person in data["team"]] if self.team is not None \
-            else None
-        return data
-
     def fingerprint(self) -> str:
         """Changes whenever anything the requester sees changes ('final:' once it is over)."""
-        digest = hashlib.sha256(json.dumps(self.as_json(), sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
         return f"final:{digest}" if self.final else digest
 
 
@@ -95,12 +90,14 @@ def request_status(settings: Settings, record: IntakeRecord, activation: Activat
         state = activation.state
     team = None
     if settings.intake.share_team and activation is not None:
-        team = tuple(TeamPerson(member.name, member.phone) for _, member in confirmed)
+        team = tuple(TeamPerson(name=member.name, phone=member.phone)
+                     for _, member in confirmed)
+    call_out = record.call_out
     return RequestStatus(
         id=record.public_id, state=state, received_at=record.created_at,
-        kind=record.kind, area=record.area, area_name=area_name(settings, record.area),
-        needed=activation.needed if activation else record.needed, exercise=record.exercise,
-        summary=record.summary,
+        kind=call_out.kind, area=call_out.area, area_name=area_name(settings, call_out.area),
+        needed=activation.needed if activation else call_out.needed, exercise=call_out.exercise,
+        summary=call_out.summary,
         leader_name=leader.name if leader else None,
         leader_phone=leader.phone if leader else None,
         code=activation.code if activation else None,
