@@ -87,7 +87,8 @@ def draft_of(body: NewRequest) -> IntakeDraft:
     """The API body as the core's draft."""
     return IntakeDraft(
         kind=body.kind, area=body.area, municipality=body.municipality, place=body.place,
-        latitude=body.latitude, longitude=body.longitude, summary=body.summary,
+        latitude=body.position.latitude if body.position else None,
+        longitude=body.position.longitude if body.position else None, summary=body.summary,
         briefing=body.briefing, needed=body.needed, exercise=body.exercise,
         requester_name=body.requester.name, requester_organisation=body.requester.organisation,
         requester_phone=body.requester.phone, callback_url=body.callback_url)

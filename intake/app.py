@@ -89,6 +89,4 @@ def _allowed_values(schema: dict[str, Any], kinds: list[str], areas: list[str]) 
     """Writes the configured kinds and areas into the document as the allowed values."""
     properties = schema["components"]["schemas"]["NewRequest"]["properties"]
     properties["kind"]["enum"] = kinds
-    for option in properties["area"].get("anyOf", []):
-        if option.get("type") == "string":
-            option["enum"] = areas
+    properties["area"]["enum"] = areas

@@ -260,8 +260,8 @@ def _draft(form: dict[str, str]) -> IntakeDraft:
     """The page form as the core's draft (the same fields as the API)."""
     return IntakeDraft(
         kind=form.get("kind", ""), area=form.get("area") or None, place=form.get("place"),
-        latitude=_number(form.get("latitude"), "latitude"),
-        longitude=_number(form.get("longitude"), "latitude"),
+        latitude=_number(form.get("latitude"), "position"),
+        longitude=_number(form.get("longitude"), "position"),
         summary=form.get("summary", ""), briefing=form.get("briefing") or None,
         needed=_number(form.get("needed"), "needed", int),
         exercise=bool(form.get("exercise")), requester_name=form.get("requester_name", ""),
@@ -282,7 +282,7 @@ def field_error(field: str, t: Translator) -> str:
             count=MAX_BRIEFING),
         "place": t.gettext("The place can have at most {count} characters.").format(
             count=MAX_PLACE),
-        "latitude": t.gettext("The position is not valid; leave it empty or use your "
+        "position": t.gettext("The position is not valid; leave it empty or use your "
                               "position."),
         "requester.name": t.gettext("Write your name."),
         "requester.organisation": t.gettext("Write your organisation."),

@@ -11,8 +11,9 @@ from sandbox.fake_telegram import FakeTelegram
 from tests.e2e import World, e2e_settings
 
 BODY = {
-    "kind": "fire", "area": "karlstad", "place": "Storgatan 12 B", "latitude": 59.3793,
-    "longitude": 13.5036, "summary": "Brand i villa, familj behöver stöd",
+    "kind": "fire", "area": "karlstad", "place": "Storgatan 12 B",
+    "position": {"latitude": 59.3793, "longitude": 13.5036},
+    "summary": "Brand i villa, familj behöver stöd",
     "briefing": "Familj på fyra i Storgatan 12 B, kontakt Eva 070-555 12 34.", "needed": 2,
     "requester": {"name": "Anna Berg", "organisation": "Räddningstjänsten Karlstadsregionen",
                   "phone": "+46 54 540 10 00"},

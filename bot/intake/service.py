@@ -68,7 +68,7 @@ MAX_URL = 500
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-]{4,30}$"
 _PHONE = re.compile(PHONE_PATTERN)
 # check_draft names the call-out's fields; a requester knows them by the API's names.
-_API_FIELD = {"location_address": "place", "location_title": "place", "location": "latitude"}
+_API_FIELD = {"location_address": "place", "location_title": "place", "location": "position"}
 
 
 @dataclass(frozen=True, slots=True)
