@@ -152,3 +152,16 @@ async def test_intake_is_off_by_default_and_on_localhost_when_on(fake, tmp_path:
     assert Settings().intake.listen == "127.0.0.1"
     async with running_intake(fake, tmp_path) as world:
         assert world.url.startswith("http://127.0.0.1:")
+
+
+async def test_a_port_in_use_is_one_line_naming_the_key(fake, tmp_path: Path) -> None:
+    import socket
+
+    from intake.server import IntakeUnavailable
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        world = running_intake(fake, tmp_path, port=port).world
+        with pytest.raises(IntakeUnavailable, match=r"^intake.listen/intake.port: cannot listen"):
+            await world.start()
+    assert world.runtime.database is None, "the bot closed what it had opened"

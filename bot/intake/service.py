@@ -435,7 +435,10 @@ class IntakeService:
                                method=method, route=route, status=status,
                                **({"request": request_id} if request_id else {}))
             await touch_caller(tx, caller.id, now)
-        logger.info("intake call caller=%r %s %s -> %d", caller.name, method, route, status)
+        # A page following a request asks every few seconds: those reads are audited, not logged.
+        level = logging.DEBUG if method == "GET" and status < 400 else logging.INFO
+        logger.log(level, "intake call caller=%r %s %s -> %d", caller.name, method, route,
+                   status)
 
 
 def _leader_ref(record: IntakeRecord, leader: Member) -> str:
