@@ -103,6 +103,7 @@ def api_router(context: IntakeContext) -> APIRouter:
     async def api_caller(request: Request,
                          credentials: Annotated[HTTPAuthorizationCredentials | None,
                                                 Depends(bearer)]) -> Caller:
+        """The caller behind the Bearer key (or the refusal)."""
         return await context.caller(request, credentials.credentials if credentials else None)
 
     common = {401: _problem, 403: _problem, 429: _problem, 413: _problem, 400: _problem}

@@ -72,6 +72,7 @@ def create_app(services: Services, limiter: RateLimiter | None = None) -> FastAP
         return response
 
     def openapi() -> dict[str, Any]:
+        """The document FastAPI generates, with the configured kinds and areas."""
         if app.openapi_schema is None:
             schema = get_openapi(title=TITLE, version="1", description=DESCRIPTION,
                                  routes=app.routes)

@@ -56,12 +56,14 @@ def page_router(context: IntakeContext) -> APIRouter:
     router = APIRouter(prefix="/page", include_in_schema=False)
 
     def language(request: Request) -> Translator:
+        """The page's language: asked for (?lang=), remembered, or the organisation's."""
         chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
         locale = chosen if chosen in LOCALES else settings.organisation.default_locale
         return translator(locale, settings.organisation.timezone)
 
     def render(request: Request, template: str, status_code: int = 200,
                **values: Any) -> HTMLResponse:
+        """A template in the reader's language, with the page's security headers."""
         t = language(request)
         html = _templates.get_template(template).render(
             text=page_texts(t, settings.organisation.name), lang=t.locale,
@@ -88,20 +90,24 @@ def page_router(context: IntakeContext) -> APIRouter:
         return found
 
     def to_login(request: Request) -> Response:
+        """Back to the login form (no session, or it ended)."""
         return RedirectResponse("/page/login", status_code=303)
 
     @router.get("/static/{name}")
     async def static(name: str) -> Response:
+        """The page's own style sheet and script (nothing is loaded from elsewhere)."""
         if name not in ("page.css", "page.js"):
             raise HTTPException(404, "not found")
         return FileResponse(STATIC / name, headers={"Cache-Control": "max-age=3600"})
 
     @router.get("/login")
     async def login_form(request: Request) -> Response:
+        """The login form (a login link fills it in by itself)."""
         return render(request, "login.html")
 
     @router.post("/login")
     async def login(request: Request) -> Response:
+        """Checks the key and opens a session."""
         form = await _form(request)
         t = language(request)
         try:
@@ -122,6 +128,7 @@ def page_router(context: IntakeContext) -> APIRouter:
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
+        """Ends the session."""
         found = await session(request)
         form = await _form(request)
         if found is not None and _same(form.get("csrf"), found[1]):
@@ -132,6 +139,7 @@ def page_router(context: IntakeContext) -> APIRouter:
 
     @router.get("/")
     async def new_request(request: Request) -> Response:
+        """The request form, who asks filled in from the caller's last request."""
         found = await session(request)
         if found is None:
             return to_login(request)
@@ -146,6 +154,7 @@ def page_router(context: IntakeContext) -> APIRouter:
 
     async def form_page(request: Request, caller: Caller, csrf: str, values: dict[str, str],
                         errors: dict[str, str], status_code: int = 200) -> Response:
+        """The form with the values given and what is wrong with them."""
         t = language(request)
         recent = await services.intake.store.recent(caller.id)
         return render(
@@ -160,6 +169,7 @@ def page_router(context: IntakeContext) -> APIRouter:
 
     @router.post("/requests")
     async def create(request: Request) -> Response:
+        """Takes a sent form: the same check and the same service as the API."""
         found = await session(request)
         if found is None:
             return to_login(request)
@@ -205,6 +215,7 @@ def page_router(context: IntakeContext) -> APIRouter:
 
     @router.get("/requests/{request_id}")
     async def show(request: Request, request_id: str) -> Response:
+        """The status view of one of the caller's requests."""
         found = await own_status(request, request_id)
         if found is None:
             return to_login(request)
@@ -217,6 +228,7 @@ def page_router(context: IntakeContext) -> APIRouter:
 
     @router.get("/requests/{request_id}/status")
     async def live(request: Request, request_id: str) -> Response:
+        """The status view's content, for it to update itself."""
         found = await own_status(request, request_id)
         if found is None:
             return JSONResponse({"detail": "log in again"}, status_code=401)

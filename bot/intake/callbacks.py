@@ -66,6 +66,7 @@ class CallbackSender:
             self._session = None
 
     async def _run(self) -> None:
+        """Follows and delivers whenever poked, or when the next retry is due."""
         while True:
             self._poked.clear()
             try:

@@ -171,6 +171,7 @@ class IntakeService:
                          self._callback_url(draft.callback_url))
 
     def _area(self, draft: IntakeDraft) -> str:
+        """The area key the request names, by key or by the municipality's name."""
         if draft.area is not None:
             if self.settings.area(draft.area) is None:
                 raise DraftRefused("area", f"unknown area {draft.area!r}")
@@ -184,6 +185,7 @@ class IntakeService:
         raise DraftRefused("area", "give the area or the municipality")
 
     def _callback_url(self, url: str | None) -> str | None:
+        """The callback URL if it is one we may call (https, or http when allowed)."""
         if url is None or not url.strip():
             return None
         url = url.strip()
@@ -365,6 +367,7 @@ class IntakeService:
 
     async def _ask_again(self, tx: Connection, deadline: Deadline,
                          now: datetime) -> list[Deadline]:
+        """Nobody answered yet: every leader gets the request anew (the phone rings again)."""
         record = await intake_by_id(tx, deadline.intake_id)
         if record is None or record.state != "received":
             return []
@@ -378,6 +381,7 @@ class IntakeService:
         return []
 
     async def _alert(self, tx: Connection, deadline: Deadline, now: datetime) -> list[Deadline]:
+        """Still nobody: the alert to every leader, with the organisation's duty phone."""
         record = await intake_by_id(tx, deadline.intake_id)
         if record is None or record.state != "received":
             return []
