@@ -14,13 +14,15 @@ import contextlib
 import logging
 import time
 from datetime import timedelta
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from bot.intake.keys import sign
 from storage.clock import Clock
 from storage.database import Database
 from storage.intake import CallbackRow, IntakeStore, enqueue_callback
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["CallbackSender"]
 
@@ -29,7 +31,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10  # about half an hour of retries with the pauses below
 BACKOFF_CAP = timedelta(minutes=10)
 IDLE_POLL = 30.0  # seconds; a change normally pokes the follower at once
-TIMEOUT = aiohttp.ClientTimeout(total=10)
+TIMEOUT = 10.0  # seconds for one POST
 
 
 class CallbackSender:
@@ -50,7 +52,11 @@ class CallbackSender:
 
     async def start(self) -> None:
         """Starts following and delivering (what a restart left pending first)."""
-        self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        # Imported here: only a bot with the intake switched on needs an HTTP client for it,
+        # and every start-up of the others stays as quick as before.
+        import aiohttp
+
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
         self._task = asyncio.create_task(self._run(), name="intake-callbacks")
         self.poke()
 
@@ -118,6 +124,8 @@ class CallbackSender:
 
     async def _post(self, row: CallbackRow) -> str | None:
         """One attempt; None when the caller took it (any 2xx), else what went wrong."""
+        import aiohttp
+
         body = row.payload.encode()
         message_id = f"posom-callback-{row.id}"
         stamp = int(time.time())
