@@ -66,6 +66,7 @@ class BotRuntime:
         self.ops: Operations | None = None
         self.replicator: Replicator | None = None
         self._lock: WriterLock | None = None
+        self.intake = None  # intake.server.IntakeServer while the intake is switched on
 
     async def start(self) -> None:
         """Opens the database, connects the transports, re-sends what is owed, takes updates."""
@@ -105,6 +106,11 @@ class BotRuntime:
         for transport in self.transports:
             await transport.serve(self.services, self.handlers)
         await self.ops.start()
+        if self.settings.intake.enabled:
+            from intake.server import IntakeServer
+
+            self.intake = IntakeServer(self.services)
+            await self.intake.start()
         logger.info("bot started (%s)", ", ".join(transport.name for transport in self.transports))
 
     def _invite_links(self, token: str) -> list[str]:
@@ -112,10 +118,14 @@ class BotRuntime:
                 if (link := transport.invite_link(token)) is not None]
 
     async def stop(self) -> None:
-        """Stops cleanly: no more updates (those in hand are handled), the timers, the sender
-        (messages in flight may end, for up to service.stop_timeout), then the transports, the
-        database and the replication, whose last sync carries the last transaction."""
+        """Stops cleanly: no more requests or updates (those in hand are handled), the timers,
+        the sender (messages in flight may end, for up to service.stop_timeout), then the
+        transports, the database and the replication, whose last sync carries the last
+        transaction."""
         grace = self.settings.service.stop_timeout.total_seconds()
+        if self.intake is not None:
+            await self.intake.stop()
+            self.intake = None
         if self.ops is not None:
             await self.ops.stop()
         for transport in self.transports:

@@ -22,6 +22,7 @@ __all__ = [
     "DebriefAction",
     "EnrolChoice",
     "HoldAction",
+    "IntakeDecision",
     "LanguageChoice",
     "MissionAction",
     "RemoveConfirm",
@@ -110,6 +111,24 @@ class StatusAction:
         if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("close", "cancel",
                                                                     "cancel_yes", "refresh",
                                                                     "widen", "go"):
+            return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeDecision:
+    """A duty leader's [Aktivera] / [Ändra] / [Avböj] on a request from the alarm intake."""
+
+    prefix: ClassVar[str] = "i1"
+    intake_id: int
+    verb: Literal["go", "edit", "no"]
+
+    def pack(self) -> str:
+        return _checked(f"{self.prefix}:{self.intake_id}:{self.verb}")
+
+    @classmethod
+    def _parse(cls, parts: list[str]) -> IntakeDecision | None:
+        if len(parts) == 2 and _is_id(parts[0]) and parts[1] in ("go", "edit", "no"):
             return cls(int(parts[0]), parts[1])  # type: ignore[arg-type]
         return None
 
@@ -308,12 +327,12 @@ class RemoveConfirm:
 
 Callback = (Answer | MissionAction | HoldAction | StatusAction | EnrolChoice | ActivateChoice
             | LanguageChoice | RemoveConfirm | DebriefAction | TrainingChoice | TrainingAnswer
-            | AttendanceMark | ShiftTake | ShiftMission | CentreAction)
+            | AttendanceMark | ShiftTake | ShiftMission | CentreAction | IntakeDecision)
 _KINDS = {kind.prefix: kind for kind in (Answer, MissionAction, HoldAction, StatusAction,
                                          EnrolChoice, ActivateChoice, LanguageChoice,
                                          RemoveConfirm, DebriefAction, TrainingChoice,
                                          TrainingAnswer, AttendanceMark, ShiftTake,
-                                         ShiftMission, CentreAction)}
+                                         ShiftMission, CentreAction, IntakeDecision)}
 
 
 def parse(data: str | None) -> Callback | None:

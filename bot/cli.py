@@ -1,5 +1,6 @@
 """The `posom` command (also `python -m bot`): run, invite, roster import and remove, check,
-health, report, audit export, archive export, backup, replica restore and status, demo."""
+health, report, audit export, archive export, backup, replica restore and status, intake keys,
+demo."""
 
 from __future__ import annotations
 
@@ -114,6 +115,20 @@ def _parser() -> argparse.ArgumentParser:
     replica_commands.add_parser("status", parents=[common],
                                 help="replication lag: what the replica has and the local file "
                                      "has, and when the primary was last alive")
+    intake = commands.add_parser("intake", parents=[common],
+                                 help="the alarm intake's callers and their keys")
+    intake_commands = intake.add_subparsers(dest="intake_command", required=True)
+    key = intake_commands.add_parser("key", parents=[common], help="intake keys")
+    key_commands = key.add_subparsers(dest="key_command", required=True)
+    key_add = key_commands.add_parser(
+        "add", parents=[common],
+        help="create a key for a caller (printed once, stored only as a hash)")
+    key_add.add_argument("name", help='the caller, e.g. "SOS Alarm"')
+    key_commands.add_parser("list", parents=[common], help="list the keys (never the keys "
+                            "themselves)")
+    key_revoke = key_commands.add_parser("revoke", parents=[common],
+                                         help="revoke a key at once (by its id from list)")
+    key_revoke.add_argument("id", type=int, help="the key's id, as listed")
     commands.add_parser("check", parents=[common],
                         help="validate the config, the database and the bot token, and show "
                              "replication, heartbeat, health and backup settings")
@@ -206,6 +221,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _replica(settings, args)
     if args.command == "health":
         return _health(settings)
+    if args.command == "intake":
+        return asyncio.run(_intake_keys(settings, args))
     raise AssertionError(args.command)
 
 
@@ -436,6 +453,44 @@ def _health(settings: Settings) -> int:
     return 0 if status == 200 else 1
 
 
+async def _intake_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.callout.draft import DraftRefused
+
+    async with _offline(settings, existing=args.key_command != "add") as core:
+        if args.key_command == "add":
+            try:
+                caller, key = await core.intake.add_key(args.name, "cli")
+            except DraftRefused as refused:
+                raise UsageError(f"NAME: {refused.problem}") from None
+            login = f"{settings.intake.base_url}/page/login#key={key.key}"
+            print(f"key {caller.id} for {caller.name!r} (shown only now; store it safely):")
+            print(f"  key:            {key.key}")
+            print(f"  signing secret: {key.signing_secret}  (checks the callbacks' signatures)")
+            print(f"  page login:     {login}")
+            if caller.name in settings.intake.trusted:
+                print("  trusted: its requests become call-outs at once (intake.trusted)")
+            if not settings.intake.enabled:
+                print("note: intake.enabled is false; set it to true to serve the intake")
+            return 0
+        if args.key_command == "revoke":
+            if not await core.intake.revoke_key(args.id, "cli"):
+                raise UsageError(f"no active key {args.id} (see `posom intake key list`)")
+            print(f"key {args.id} revoked; calls with it are refused from now on")
+            return 0
+        callers = await core.intake.store.callers()
+    tz = settings.organisation.tz
+    if not callers:
+        print("no intake keys yet (posom intake key add NAME)")
+    for caller in callers:
+        state = (f"revoked {caller.revoked_at.astimezone(tz):%Y-%m-%d %H:%M}"
+                 if caller.revoked_at else "active")
+        used = (f"last used {caller.last_used_at.astimezone(tz):%Y-%m-%d %H:%M}"
+                if caller.last_used_at else "never used")
+        trusted = ", trusted" if caller.name in settings.intake.trusted else ""
+        print(f"{caller.id:>4}  {caller.name}  {caller.key_hint}…  {state}{trusted}, {used}")
+    return 0
+
+
 def _run(settings: Settings, path: Path) -> int:
     if settings.telegram.token is None and not settings.signal.enabled:
         raise ConfigError(f"{path}: telegram.token: missing (get one from @BotFather, or "
@@ -444,6 +499,7 @@ def _run(settings: Settings, path: Path) -> int:
     from bot.ops.lock import AnotherWriter
     from bot.ops.replication import ReplicationError
     from bot.transport import ServiceUnreachable, TransportRefused
+    from intake.server import IntakeUnavailable
 
     try:
         asyncio.run(BotRuntime(settings).run_until_signalled())
@@ -456,6 +512,9 @@ def _run(settings: Settings, path: Path) -> int:
     except ServiceUnreachable as unreachable:
         print(f"posom: {unreachable}", file=sys.stderr)
         return 1
+    except IntakeUnavailable as unavailable:
+        print(f"posom: {path}: {unavailable}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "HealthSettings",
     "HeartbeatSettings",
     "IncidentKind",
+    "IntakeSettings",
     "ReplicationSettings",
     "RetentionSettings",
     "ServiceSettings",
@@ -637,6 +638,48 @@ class BackupSettings(_Section):
     keep: Duration | None = None
 
     _not_too_often = field_validator("every")(lambda value: _at_least(value, "1m"))
+class IntakeSettings(_Section):
+    """The alarm intake: an HTTP API and a page through which the rescue service or SOS Alarm
+    request POSOM and follow the request (bot.intake, intake/)."""
+
+    enabled: bool = False
+    # Where the intake's own HTTP server listens; localhost unless a reverse proxy needs more.
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=0, le=65535)  # 0: any free port (tests)
+    # The address callers reach it at (for the page's login link), e.g. https://posom.example.se
+    public_url: str | None = None
+    # Callers (key names) whose requests become call-outs at once; the leaders are told.
+    trusted: list[str] = []
+    # Nobody of the leaders answered a request: ask them all again, then alert with the duty
+    # phone (both counted from when the request came).
+    ask_leaders_again_after: Duration = timedelta(minutes=3)
+    alert_after: Duration = timedelta(minutes=6)
+    rate_per_minute: int = Field(default=30, ge=1, le=10_000)  # calls per key
+    max_body_bytes: int = Field(default=16_384, ge=1_024, le=1_048_576)
+    # Whether requesters see the names and phones of the support persons who go.
+    share_team: bool = False
+    # Callbacks go to https URLs only, unless this allows plain http (a closed network).
+    callback_allow_http: bool = False
+    page_refresh: Duration = timedelta(seconds=5)  # how often the status page updates itself
+    session_lifetime: Duration = timedelta(hours=12)
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else None
+
+    @model_validator(mode="after")
+    def _alert_after_asking_again(self) -> IntakeSettings:
+        if self.alert_after <= self.ask_leaders_again_after:
+            raise ValueError("intake.alert_after: must be later than ask_leaders_again_after")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the intake (public_url, else the listening address)."""
+        return self.public_url or f"http://{self.listen}:{self.port}"
 
 
 class Settings(BaseSettings):
@@ -664,6 +707,12 @@ class Settings(BaseSettings):
     skills: list[Skill] = DEFAULT_SKILLS
     training: TrainingSettings = TrainingSettings()
     shifts: ShiftSettings = ShiftSettings()
+    service: ServiceSettings = ServiceSettings()
+    health: HealthSettings = HealthSettings()
+    heartbeat: HeartbeatSettings = HeartbeatSettings()
+    replication: ReplicationSettings = ReplicationSettings()
+    backup: BackupSettings = BackupSettings()
+    intake: IntakeSettings = IntakeSettings()
 
     @field_validator("skills")
     @classmethod
@@ -676,11 +725,6 @@ class Settings(BaseSettings):
 
     def skill(self, key: str) -> Skill | None:
         return next((skill for skill in self.skills if skill.key == key), None)
-    service: ServiceSettings = ServiceSettings()
-    health: HealthSettings = HealthSettings()
-    heartbeat: HeartbeatSettings = HeartbeatSettings()
-    replication: ReplicationSettings = ReplicationSettings()
-    backup: BackupSettings = BackupSettings()
 
     @model_validator(mode="after")
     def _copies_kept_no_longer_than_retention(self) -> Settings:

@@ -11,6 +11,8 @@ from bot.deadlines import ClockWatch, DeadlineRunner
 from bot.debrief.service import DebriefService
 from bot.delivery.router import MessengerRouter
 from bot.delivery.sender import OutboxSender
+from bot.intake.callbacks import CallbackSender
+from bot.intake.service import IntakeService
 from bot.kept_presses import KeptPresses
 from bot.people.enrolment import EnrolmentService
 from bot.people.privacy import PrivacyService
@@ -54,6 +56,8 @@ class Services:
     training: TrainingService
     training_dialogue: TrainingDialogue
     shifts: ShiftService
+    intake: IntakeService
+    callbacks: CallbackSender
     # Storage faults and clock steps (issue 17): the storage watch's report() is for /healthz.
     router: MessengerRouter
     storage: StorageWatch
@@ -74,10 +78,13 @@ class Services:
         if self.clock_watch is not None:
             self.deadlines.every(self.settings.callout.watchdog_every, self.clock_watch.check,
                                  "clock-watch")
+        if self.settings.intake.enabled:
+            await self.callbacks.start()
 
     async def stop(self, grace: float = 0.0) -> None:
         """Stops the timers and the sender (letting work in hand end for up to `grace`
         seconds); what is pending stays in the database."""
+        await self.callbacks.stop()
         await self.kept_presses.stop()
         await self.deadlines.stop(grace)
         await self.sender.stop(grace)
@@ -115,10 +122,16 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
     shifts = ShiftService(settings, database, clock, callouts, debriefs, deadlines, sender.wake)
     certificates = CertificateService(settings, database, clock)
     certificates.sources.append(shifts.reads.assignments)
+    activation = ActivationDialogue(settings, dialogues, callouts, clock)
+    intake = IntakeService(settings, database, clock, callouts, activation, deadlines)
+    callbacks = CallbackSender(database, clock, intake.status)
+    intake.on_change.append(callbacks.poke)
+    # Every commit that owes people messages may change what a requester follows.
+    sender.on_wake.append(intake.changed)
     return Services(
         settings=settings, clock=clock, database=database, members=members, dialogues=dialogues,
         enrolment=EnrolmentService(settings, members, dialogues, clock), callouts=callouts,
-        activation=ActivationDialogue(settings, dialogues, callouts, clock), debriefs=debriefs,
+        activation=activation, debriefs=debriefs,
         sender=sender, deadlines=deadlines, privacy=privacy,
         roster=roster,
         reports=ReportService(settings, database, clock), audit=AuditReads(database),
@@ -129,4 +142,5 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
                      if isinstance(clock, SteadyClock) else None),
         skills=SkillReads(database), certificates=certificates, training=training,
         training_dialogue=TrainingDialogue(settings, dialogues, training, clock), shifts=shifts,
+        intake=intake, callbacks=callbacks,
     )

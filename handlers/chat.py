@@ -32,6 +32,7 @@ from handlers.events import (
     cleaned,
 )
 from handlers.guard import Access, Caller, Guard
+from handlers.intake import IntakeHandlers
 from handlers.reply import Reply
 from handlers.training import TrainingHandlers
 from storage.database import StorageFault
@@ -55,6 +56,7 @@ class ChatHandlers:
         self.debrief = DebriefHandlers(services)
         self.certificate = CertificateHandlers(services)
         self.training = TrainingHandlers(services)
+        self.intake = IntakeHandlers(services)
         self.commands: dict[str, CommandHandler] = {
             "start": self.enrolment.start,
             "help": self.enrolment.help,
@@ -202,6 +204,8 @@ class ChatHandlers:
                 handler, access = self.training.choice, "leader"
             case choices.AttendanceMark():
                 handler, access = self.training.mark, "leader"
+            case choices.IntakeDecision():
+                handler, access = self.intake.decide, "leader"
             case _:
                 return Reply.pressed(caller.t.gettext("This button is no longer valid."))
         return self.guard.refusal(caller, access, pressed=True) or await handler(caller, choice)

@@ -18,7 +18,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ("bot", "handlers", "transports", "sandbox")  # as babel.cfg
+FOLDERS = ("bot", "handlers", "transports", "sandbox", "intake")  # as babel.cfg
 KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}
 STAMP = datetime(2026, 11, 23, tzinfo=UTC)
 WIDTH = 100

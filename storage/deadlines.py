@@ -17,12 +17,12 @@ Connection = aiosqlite.Connection
 
 async def add_deadline(connection: Connection, kind: str, due_at: datetime, now: datetime, *,
                        activation_id: int | None = None, request_id: int | None = None,
-                       step: int = 0) -> Deadline:
+                       step: int = 0, intake_id: int | None = None) -> Deadline:
     """Adds a pending deadline inside the caller's transaction."""
     async with connection.execute(
-        "INSERT INTO deadlines (kind, activation_id, request_id, step, due_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-        (kind, activation_id, request_id, step, to_db(due_at), to_db(now)),
+        "INSERT INTO deadlines (kind, activation_id, request_id, step, due_at, created_at,"
+        " intake_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        (kind, activation_id, request_id, step, to_db(due_at), to_db(now), intake_id),
     ) as cursor:
         return Deadline.from_row(await cursor.fetchone())
 

@@ -136,6 +136,7 @@ class Activation:
     cancelled_at: datetime | None
     unstaffed_alert_at: datetime | None = None
     required_skills: tuple[str, ...] = ()  # skill keys the team should include (issue 16)
+    requested_by: str | None = None  # who outside the group asked for it (the alarm intake)
 
     @property
     def is_active(self) -> bool:
@@ -154,6 +155,7 @@ class Activation:
             closed_at=from_db(row["closed_at"]), cancelled_at=from_db(row["cancelled_at"]),
             unstaffed_alert_at=from_db(row["unstaffed_alert_at"]),
             required_skills=_keys(row["required_skills"]) if "required_skills" in keys else (),
+            requested_by=row["requested_by"] if "requested_by" in keys else None,
         )
 
 
@@ -202,9 +204,11 @@ class Deadline:
     def delay(self) -> timedelta | None:
         """The delay the deadline was set with (None if its creation time is unknown)."""
         return None if self.created_at is None else self.due_at - self.created_at
+    intake_id: int | None = None  # a request of the alarm intake (bot.intake)
 
     @classmethod
     def from_row(cls, row: Any) -> Deadline:
         return cls(id=row["id"], kind=row["kind"], activation_id=row["activation_id"],
                    request_id=row["request_id"], step=row["step"], due_at=from_db(row["due_at"]),
-                   created_at=from_db(row["created_at"]))
+                   created_at=from_db(row["created_at"]),
+                   intake_id=row["intake_id"] if "intake_id" in tuple(row.keys()) else None)

@@ -17,7 +17,7 @@ KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}
 def source_messages() -> set[str | tuple[str, str]]:
     """Every msgid the code uses today, extracted the way pybabel does."""
     found: set[str | tuple[str, str]] = set()
-    for folder in ("bot", "handlers", "transports", "sandbox"):  # as babel.cfg
+    for folder in ("bot", "handlers", "transports", "sandbox", "intake"):  # as babel.cfg
         for _, _, message, _, _ in extract_from_dir(
                 ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
             found.add(message if isinstance(message, str) else tuple(message))

@@ -14,6 +14,7 @@ from bot.config import (
     DEFAULT_SKILLS,
     ConfigError,
     DebriefSettings,
+    IntakeSettings,
     ShiftSettings,
     StorageSettings,
     TrainingSettings,
@@ -62,6 +63,8 @@ def test_example_config_loads() -> None:
     assert settings.debrief == DebriefSettings()
     assert settings.skills == DEFAULT_SKILLS and settings.callout.skill_wait == timedelta(minutes=5)
     assert settings.training == TrainingSettings() and settings.shifts == ShiftSettings()
+    # Every intake key is spelled out with its default (and the intake is off).
+    assert settings.intake == IntakeSettings()
 
 
 def test_values_are_read_and_typed(tmp_path: Path) -> None:

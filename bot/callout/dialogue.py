@@ -12,7 +12,9 @@ the call-out runs, is edited down to its code and kind when it ends (Outbound.en
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.callout.draft import (
     MAX_BRIEFING,
@@ -46,6 +48,11 @@ EXERCISE_ON, EXERCISE_OFF = "ex-on", "ex-off"
 # The needed step's way into the skills step, and that step's "done": a skill key cannot
 # contain "-" either.
 SKILLS_OPEN, SKILLS_DONE = "-skills", "-done"
+# The preview's "change" choices: the answers each one forgets, so that step is asked again.
+CHANGES = {"kind": ("kind",), "area": ("area",), "needed": ("needed",),
+           "summary": ("summary",), "briefing": ("briefing",),
+           "location": ("location_done", "lat", "lon", "title", "address")}
+AbortHook = Callable[[Member, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,8 @@ class ActivationDialogue:
         self.dialogues = dialogues
         self.callouts = callouts
         self.clock = clock
+        # Told when a dialogue that carried an intake request ends without a call-out.
+        self.on_aborted: list[AbortHook] = []
 
     async def begin(self, leader: Member, chat: Address) -> DialogueReply:
         """Starts (or restarts) the dialogue at the first question, in the chat it was asked in."""
@@ -87,6 +96,7 @@ class ActivationDialogue:
         if previous is not None and previous.kind == KIND:
             # Restarted: what was typed for the abandoned one goes.
             await self.callouts.forget_draft(chat, previous.data.get("typed", ()))
+        await self._give_up_open(leader, chat)
         dialogue = Dialogue(chat, KIND, "kind", {})
         await self.dialogues.save(dialogue, self.clock())
         retire = _retired(previous) if previous is not None and previous.kind == KIND else ()
@@ -99,6 +109,22 @@ class ActivationDialogue:
         if message_ids and message_ids[-1] is not None:
             await self.dialogues.note(chat, KIND, step, "question", message_ids[-1])
 
+    async def begin_with(self, leader: Member, chat: Address,
+                         answers: dict[str, Any]) -> DialogueReply:
+        """Starts the dialogue with its answers given (an intake request a leader changes):
+        the preview comes first, and each answer can be changed from there."""
+        await self._give_up_open(leader, chat)
+        dialogue = Dialogue(chat, KIND, "kind", dict(answers))
+        return await self._next(leader, dialogue, translator_for(self.settings, leader))
+
+    async def _give_up_open(self, leader: Member, chat: Address) -> None:
+        """A dialogue replaced by a new one was not sent: tell the hooks if it carried a request."""
+        open_dialogue = await self.dialogues.get(chat)
+        if open_dialogue is not None and open_dialogue.kind == KIND \
+                and open_dialogue.data.get("intake"):
+            for hook in self.on_aborted:
+                await hook(leader, open_dialogue.data)
+
     async def is_active(self, chat: Address) -> bool:
         """True while an /activate dialogue is open in this chat."""
         dialogue = await self.dialogues.get(chat)
@@ -108,6 +134,7 @@ class ActivationDialogue:
                     pressed: str | None = None) -> DialogueReply:
         """Drops the dialogue; nothing was sent, and what the leader typed is deleted."""
         dialogue = await self.dialogues.get(chat)
+        await self._give_up_open(leader, chat)
         await self.dialogues.end(chat)
         retire: tuple[str, ...] = ()
         if dialogue is not None and dialogue.kind == KIND:
@@ -164,6 +191,10 @@ class ActivationDialogue:
             return await self._next(leader, dialogue, t, retire)
         if choice.step == "location" and choice.value == "skip":
             data["location_done"] = True
+            return await self._next(leader, dialogue, t, retire)
+        if choice.step == "preview" and choice.value.removeprefix("ch-") in CHANGES:
+            for key in CHANGES[choice.value.removeprefix("ch-")]:
+                data.pop(key, None)
             return await self._next(leader, dialogue, t, retire)
         return DialogueReply([self._question(dialogue, t)], retire=retire, step=dialogue.step)
 
@@ -379,10 +410,24 @@ class ActivationDialogue:
             t.gettext("Place: {place}").format(place=place or "–"),
             *shift_steps.preview_lines(data, t),
         ]
+        if data.get("requested_by"):
+            lines.insert(1, t.gettext("Requested by {name}.").format(name=data["requested_by"]))
         send = t.gettext("Send exercise") if data.get("exercise") else t.gettext("Send call-out")
         buttons = ((Choice(send, ActivateChoice("preview", "send").pack()),
-                    Choice(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),)
+                    Choice(t.gettext("Cancel"), ActivateChoice("preview", "abort").pack())),
+                   *self._change_rows(t))
         return OutgoingMessage("\n".join(lines), choices=buttons)
+
+    def _change_rows(self, t: Translator) -> tuple[tuple[Choice, ...], ...]:
+        """"✏️ Kind", "✏️ Summary", …: change one answer before sending."""
+        labels = {"kind": t.gettext("Kind"), "area": t.gettext("Area"),
+                  "needed": t.gettext("Needed"), "summary": t.gettext("Summary"),
+                  "briefing": t.gettext("Briefing"), "location": t.gettext("Place")}
+        if len(self.settings.areas) == 1:
+            del labels["area"]
+        changes = [Choice("✏️ " + label, ActivateChoice("preview", f"ch-{field}").pack())
+                   for field, label in labels.items()]
+        return tuple(tuple(changes[i:i + 3]) for i in range(0, len(changes), 3))
 
     async def _send(self, leader: Member, dialogue: Dialogue, t: Translator,
                     pressed: str | None) -> DialogueReply:
@@ -399,8 +444,11 @@ class ActivationDialogue:
             location_lon=data.get("lon"), location_title=data.get("title"),
             location_address=data.get("address"), exercise=bool(data.get("exercise")),
             skills=tuple(data.get("skills", ())), shifts=shift_steps.plan_of(data))
+        actor = Actor.leader(leader)
+        if data.get("intake"):
+            actor = actor.on_behalf_of(data["requested_by"], int(data["intake"]))
         try:
-            issued = await self.callouts.issue(Actor.leader(leader), draft, trail=trail)
+            issued = await self.callouts.issue(actor, draft, trail=trail)
         except DraftRefused as refused:
             # E.g. its kind or area left the config while the dialogue waited: nothing is sent.
             return DialogueReply([OutgoingMessage(t.gettext(

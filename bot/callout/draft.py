@@ -44,12 +44,15 @@ class Actor:
     through the intake), who need not be a member.
 
     `audit` is how the audit log names them ("member:12", "requester:3"); `name` is what the
-    leaders are told.
+    leaders are told. `requested_by` is who outside the group asked for the call-out (shown in
+    /status CODE), and `intake_id` the intake request it answers (bot.intake), when there is one.
     """
 
     name: str
     audit: str
     member: Member | None = None
+    requested_by: str | None = None
+    intake_id: int | None = None
 
     @classmethod
     def leader(cls, member: Member) -> Actor:
@@ -59,7 +62,11 @@ class Actor:
     @classmethod
     def requester(cls, name: str, audit: str) -> Actor:
         """Someone outside the group, e.g. "SOS Alarm", audited as `audit`."""
-        return cls(name, audit)
+        return cls(name, audit, requested_by=name)
+
+    def on_behalf_of(self, requested_by: str, intake_id: int) -> Actor:
+        """The same actor issuing a call-out that an intake request asked for."""
+        return replace(self, requested_by=requested_by, intake_id=intake_id)
 
 
 class DraftRefused(ValueError):
@@ -82,6 +89,8 @@ def check_text(field: str, text: str | None, limit: int, *, required: bool = Tru
     """A typed text, cleaned of invisible characters and stripped: present when required and
     at most `limit` characters."""
     value = clean_text(text or "").strip()
+    if not _printable(value):
+        raise DraftRefused(field, "contains characters that are not text")
     if not value:
         if required:
             raise DraftRefused(field, "must not be empty")
@@ -100,6 +109,16 @@ def check_shifts(settings: Settings, plan: ShiftPlan) -> ShiftPlan:
     if plan.first_start.tzinfo is None:
         raise DraftRefused("first_start", "needs a time zone")
     return plan
+def _printable(text: str) -> bool:
+    """No control characters but line breaks and tabs, and no lone surrogates (which can be
+    neither stored as UTF-8 nor sent)."""
+    if any((ord(char) < 32 and char not in "\n\r\t") or ord(char) == 127 for char in text):
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_draft(settings: Settings, draft: NewActivation) -> NewActivation:

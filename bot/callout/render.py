@@ -287,6 +287,8 @@ def status_detail(settings: Settings, activation: Activation,
              t.gettext("State: {state}. Started {time}.").format(
                  state=t.gettext(ACTIVATION_STATE_LABELS[activation.state]),
                  time=t.short_datetime(activation.created_at, now))]
+    if activation.requested_by:
+        lines.append(t.gettext("Requested by {name}.").format(name=activation.requested_by))
     if activation.staffed_at:
         lines.append(t.gettext("Staffed after {duration}.").format(
             duration=t.duration(activation.staffed_at - activation.created_at)))

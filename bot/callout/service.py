@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 Connection = aiosqlite.Connection
 
 MIXED_WAIT = "mixed_gender"  # the deadline of a held last place, for a mixed pair or a skill
+IssuedHook = Callable[[Connection, "Issued", Actor, datetime], Awaitable[list[Deadline]]]
 ClosedHook = Callable[[Connection, Activation, list[tuple[Request, Member]], datetime],
                       Awaitable[list[Deadline]]]
 IssuingHook = Callable[[Connection, Activation, NewActivation, datetime],
@@ -123,6 +124,9 @@ class CalloutService:
         # The same inside the cancelling transaction, with the team released (e.g. the purge:
         # a cancelled call-out's briefing is as sensitive as a closed one's).
         self.on_cancelled: list[ClosedHook] = []
+        # Called inside the issuing transaction (e.g. to link an intake request to its call-out);
+        # returns deadlines to arm after the commit.
+        self.on_issued: list[IssuedHook] = []
         # Told of every answer once its transaction is over (whether it changed anything).
         self.on_answered: list[Callable[[Answered], None]] = []
         # Called inside the issuing transaction before anyone is asked (e.g. a support
@@ -150,42 +154,59 @@ class CalloutService:
         """
         draft = check_draft(self.settings, draft)
         now = self.clock()
+        async with self.db.transaction() as tx:
+            issued, arms = await self.issue_in(tx, actor, draft, now, trail=trail)
+        self.after_commit(arms)
+        return issued
+
+    async def issue_in(self, tx: Connection, actor: Actor, draft: NewActivation,
+                       now: datetime, *, trail: DraftTrail | None = None,
+                       ) -> tuple[Issued, list[Deadline]]:
+        """`issue` inside the caller's transaction (e.g. an intake request taken by a leader);
+        the caller passes the deadlines to `after_commit` once it has committed."""
+        draft = check_draft(self.settings, draft)
         year = now.astimezone(self.settings.organisation.tz).year
         by_member = actor.member.id if actor.member else None
-        async with self.db.transaction() as tx:
-            activation = await sql.insert_activation(
-                tx, draft, year=year, created_by=by_member,
-                requested_by=None if actor.member else actor.name, now=now)
-            if draft.skills:  # asked for first, and the last place held for them
-                activation = await set_required_skills(tx, activation.id, draft.skills)
-            arms: list[Deadline] = []
-            for hook in self.on_issuing:
-                arms += await hook(tx, activation, draft, now)
-            asked = await ask(tx, self.out, activation, [activation.area], wave=1, now=now)
-            arms += await self.escalation.schedule(tx, activation, now)
-            # Pins go out once it is staffed; renewing from the start keeps every pin younger
-            # than Telegram's 48 hours for deleting (bot.callout.pins).
-            arms += await self.pins.schedule(tx, activation, now)
-            if trail is not None:
-                await self.out.tidy_draft(tx, activation, trail.chat, trail.preview,
-                                          trail.typed, now)
-            await append_audit(tx, now, actor.audit, "activation.issued",
-                               activation.id, code=activation.code, kind=activation.kind,
-                               area=activation.area, needed=activation.needed, asked=asked,
-                               exercise=activation.exercise)
-            for other in await leaders_in(tx):
-                if other.id == by_member:
-                    continue
-                t = self._t(other)
-                await self.out.send(tx, other, t.gettext(
-                    "Call-out {code} ({kind}, {area}) issued by {name}: asking {count}.").format(
-                        code=activation.code, kind=kind_label(self.settings, activation, t),
-                        area=area_name(self.settings, activation.area), name=actor.name,
-                        count=asked), now, activation=activation)
+        activation = await sql.insert_activation(
+            tx, draft, year=year, created_by=by_member, requested_by=actor.requested_by,
+            now=now)
+        if draft.skills:  # asked for first, and the last place held for them
+            activation = await set_required_skills(tx, activation.id, draft.skills)
+        arms: list[Deadline] = []
+        for hook in self.on_issuing:
+            arms += await hook(tx, activation, draft, now)
+        asked = await ask(tx, self.out, activation, [activation.area], wave=1, now=now)
+        arms += await self.escalation.schedule(tx, activation, now)
+        # Pins go out once it is staffed; renewing from the start keeps every pin younger
+        # than Telegram's 48 hours for deleting (bot.callout.pins).
+        arms += await self.pins.schedule(tx, activation, now)
+        if trail is not None:
+            await self.out.tidy_draft(tx, activation, trail.chat, trail.preview, trail.typed,
+                                      now)
+        await append_audit(tx, now, actor.audit, "activation.issued",
+                           activation.id, code=activation.code, kind=activation.kind,
+                           area=activation.area, needed=activation.needed, asked=asked,
+                           exercise=activation.exercise,
+                           **({"intake": actor.intake_id} if actor.intake_id else {}))
+        for other in await leaders_in(tx):
+            if other.id == by_member:
+                continue
+            t = self._t(other)
+            await self.out.send(tx, other, t.gettext(
+                "Call-out {code} ({kind}, {area}) issued by {name}: asking {count}.").format(
+                    code=activation.code, kind=kind_label(self.settings, activation, t),
+                    area=area_name(self.settings, activation.area), name=actor.name,
+                    count=asked), now, activation=activation)
+        issued = Issued(activation, asked)
+        for hook in self.on_issued:
+            arms += await hook(tx, issued, actor, now)
         logger.info("activation %s event=issued kind=%s area=%s needed=%d asked=%d",
                     activation.code, activation.kind, activation.area, activation.needed, asked)
+        return issued, arms
+
+    def after_commit(self, arms: list[Deadline]) -> None:
+        """After a commit: arm the deadlines it created and wake the sender."""
         self._done(arms)
-        return Issued(activation, asked)
 
     # -- answers -------------------------------------------------------------------------------
 

@@ -60,10 +60,15 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
+        # Also told of every commit that owes people messages (e.g. the intake, whose
+        # requesters follow the call-outs those commits change).
+        self.on_wake: list[Callable[[], None]] = []
 
     def wake(self) -> None:
         """Tells the workers new rows were committed."""
         self._wake.set()
+        for observer in self.on_wake:
+            observer()
 
     async def defer(self, address: Address, messages: list[OutgoingMessage],
                     wait: float) -> None:

@@ -64,6 +64,16 @@ EVENT_LABELS = {
     "shift.ended": N_("shift over"),
     "shift.cancelled": N_("shift cancelled"),
     "shift.added": N_("shift added"),
+    "intake.received": N_("request received through the intake"),
+    "intake.requested": N_("call-out requested through the intake"),
+    "intake.taken": N_("intake request taken to change it"),
+    "intake.released": N_("intake request left unsent, waiting again"),
+    "intake.declined": N_("intake request declined"),
+    "intake.asked_again": N_("leaders asked again: nobody answered the request"),
+    "intake.alerted": N_("leaders alerted: nobody answered the request"),
+    "intake.call": N_("intake called"),
+    "intake.key_added": N_("intake key created"),
+    "intake.key_revoked": N_("intake key revoked"),
 }
 
 Names = Callable[[int], Awaitable[str | None]]
@@ -84,6 +94,9 @@ async def describe_actor(actor: str, name_of: Names, t: Translator) -> str:
         return t.gettext("the bot")
     if actor == "cli":
         return t.gettext("command line")
+    if kind == "requester" and ident.isdecimal():
+        # Translators: an outside caller of the alarm intake (e.g. SOS Alarm) by its key's id.
+        return t.gettext("requester {id}").format(id=ident)
     return actor
 
 
