@@ -86,11 +86,13 @@ def check_needed(needed: int) -> int:
 
 
 def check_text(field: str, text: str | None, limit: int, *, required: bool = True) -> str | None:
-    """A typed text, cleaned of invisible characters and stripped: present when required and
-    at most `limit` characters."""
-    value = clean_text(text or "").strip()
-    if not _printable(value):
+    """A typed text, cleaned of invisible marks and stripped: present when required and at
+    most `limit` characters. Control characters are refused, not dropped: chat input is cleaned
+    before it gets here (handlers.chat), so only a caller of the intake's API can send them, and
+    it is told which field is wrong."""
+    if not _printable(text or ""):
         raise DraftRefused(field, "contains characters that are not text")
+    value = clean_text(text or "").strip()
     if not value:
         if required:
             raise DraftRefused(field, "must not be empty")
