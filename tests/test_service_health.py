@@ -174,3 +174,24 @@ async def test_the_endpoint_is_off_by_default_and_on_loopback_when_on(fake, tmp_
         assert world.runtime.ops.server is None
         assert world.runtime.ops.heartbeat is None
     assert world.settings.health.listen == "127.0.0.1"
+
+
+async def test_the_counting_messenger_passes_on_what_an_edit_returns() -> None:
+    """A message sent in parts gets a new id when an edit changes its parts; the messenger that
+    counts sends for /metrics must hand that id on, or later edits miss parts."""
+    from datetime import UTC, datetime
+
+    from bot.delivery.messages import OutgoingMessage
+    from bot.delivery.messenger import Capabilities
+    from bot.ops.health import TransportCalls
+    from bot.ops.metrics import Metrics, ObservedMessenger
+
+    class InParts:
+        transport = "telegram"
+        capabilities = Capabilities()
+
+        async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> str:
+            return "120+121+122"
+
+    observed = ObservedMessenger(InParts(), Metrics("test", datetime.now(UTC)), TransportCalls())
+    assert await observed.edit("7", "120+121", OutgoingMessage("longer now")) == "120+121+122"

@@ -166,14 +166,16 @@ class ObservedMessenger:
         self._count("send", None)
         return message_id
 
-    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> None:
-        """Edits through the transport's messenger, counted."""
+    async def edit(self, chat: str, message_id: str, message: OutgoingMessage) -> str | None:
+        """Edits through the transport's messenger, counted; returns what it returns (the new
+        id of a message sent in parts whose parts changed)."""
         try:
-            await self.inner.edit(chat, message_id, message)
+            changed = await self.inner.edit(chat, message_id, message)
         except Exception as error:
             self._count("edit", error)
             raise
         self._count("edit", None)
+        return changed
 
     async def delete(self, chat: str, message_id: str) -> None:
         """Deletes through the transport's messenger, counted."""
