@@ -19,6 +19,8 @@ import aiosqlite
 from storage import debrief_stats
 from storage.clock import from_db, to_db
 from storage.database import Database
+from storage.deadlines import add_deadline
+from storage.models import Deadline
 from storage.outbox import REPLY_REF
 from storage.sql import fetch_all, fetch_one
 
@@ -37,6 +39,7 @@ __all__ = [
     "pending_purges",
     "purge_activation",
     "purge_intake",
+    "sync_purge_deadlines",
 ]
 
 Connection = aiosqlite.Connection
@@ -119,6 +122,25 @@ async def pending_purges(connection: Connection, kind: str, *,
                       f"SELECT id, {by} AS owner, due_at FROM deadlines WHERE kind = ?"
                       " AND state = 'pending' ORDER BY id", (kind,))
     return {row["owner"]: (row["id"], from_db(row["due_at"])) for row in rows}
+
+
+async def sync_purge_deadlines(connection: Connection, kind: str, wanted: dict[int, datetime],
+                               now: datetime, *,
+                               by: Literal["activation_id", "intake_id"] = "activation_id",
+                               ) -> list[Deadline]:
+    """Gives each owner (activation or intake request id) in `wanted` a pending purge deadline
+    of this kind at its wanted time: missing ones are added, moved ones replaced. Returns the
+    deadlines added, to arm."""
+    pending = await pending_purges(connection, kind, by=by)
+    added: list[Deadline] = []
+    for owner, due in wanted.items():
+        existing = pending.get(owner)
+        if existing is not None and to_db(existing[1]) == to_db(due):
+            continue
+        if existing is not None:
+            await cancel_deadline(connection, existing[0])
+        added.append(await add_deadline(connection, kind, due, now, **{by: owner}))
+    return added
 
 
 async def intakes_unpurged(connection: Connection) -> list[UnpurgedIntake]:

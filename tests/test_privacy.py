@@ -3,6 +3,7 @@ its -wal file are read as bytes and the text is gone, while the statistics still
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from datetime import timedelta
@@ -78,16 +79,23 @@ async def staffed_call_out(services, clock, *, area: str = "karlstad", first: in
     return leader, anna, bo, issued.activation
 
 
-@pytest.fixture
-async def core_on_file(tmp_path):
+@contextlib.asynccontextmanager
+async def started_core(tmp_path, **overrides):
+    """The core on a file, started, with 30 days' retention (Kil: 90)."""
     services, messenger, clock = await open_core(
-        tmp_path, retention={"sensitive_after": "30d", "per_area": {"kil": "90d"}})
+        tmp_path, retention={"sensitive_after": "30d", "per_area": {"kil": "90d"}}, **overrides)
     await services.start()
     try:
         yield services, messenger, clock
     finally:
         await services.stop()
         await services.database.close()
+
+
+@pytest.fixture
+async def core_on_file(tmp_path):
+    async with started_core(tmp_path) as core:
+        yield core
 
 
 async def test_purge_removes_the_text_from_the_file_and_keeps_the_statistics(
@@ -289,15 +297,8 @@ def intake_draft(**changes) -> IntakeDraft:
 @pytest.fixture
 async def intake_core(tmp_path):
     """The core on a file with the requester shown the team (names and phones)."""
-    services, messenger, clock = await open_core(
-        tmp_path, retention={"sensitive_after": "30d", "per_area": {"kil": "90d"}},
-        intake={"share_team": True})
-    await services.start()
-    try:
-        yield services, messenger, clock
-    finally:
-        await services.stop()
-        await services.database.close()
+    async with started_core(tmp_path, intake={"share_team": True}) as core:
+        yield core
 
 
 async def callbacks_made(services) -> int:

@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.deadlines import DeadlineRunner
 from storage import privacy as sql
 from storage.audit import append_audit
-from storage.clock import Clock, to_db
+from storage.clock import Clock
 from storage.database import Database
 from storage.deadlines import add_deadline
 from storage.intake import (
@@ -74,19 +74,11 @@ class IntakeRetention:
     async def sync(self) -> list[Deadline]:
         """Gives every request that did not become a call-out and is not purged its deadline at
         the configured time; returns the deadlines added or moved (to arm)."""
-        now = self.clock()
-        added: list[Deadline] = []
         async with self.db.transaction() as tx:
-            pending = await sql.pending_purges(tx, RETENTION_DEADLINE, by="intake_id")
-            for request in await sql.intakes_unpurged(tx):
-                due = self._due(request.area, request.created_at)
-                existing = pending.get(request.id)
-                if existing is not None and to_db(existing[1]) == to_db(due):
-                    continue
-                if existing is not None:
-                    await sql.cancel_deadline(tx, existing[0])
-                added.append(await add_deadline(tx, RETENTION_DEADLINE, due, now,
-                                                intake_id=request.id))
+            wanted = {request.id: self._due(request.area, request.created_at)
+                      for request in await sql.intakes_unpurged(tx)}
+            added = await sql.sync_purge_deadlines(tx, RETENTION_DEADLINE, wanted, self.clock(),
+                                                   by="intake_id")
         if added:
             logger.info("intake purge deadlines added or moved count=%d", len(added))
         return added

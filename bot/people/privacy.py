@@ -119,18 +119,10 @@ class PrivacyService:
 
     async def sync_purges(self) -> list[Deadline]:
         """Gives every ended, unpurged call-out a purge deadline at its configured time."""
-        now = self.clock()
-        added: list[Deadline] = []
         async with self.db.transaction() as tx:
-            pending = await sql.pending_purges(tx, PURGE)
-            for ended in await sql.ended_unpurged(tx):
-                due = self._due(ended.area, ended.ended_at)
-                existing = pending.get(ended.id)
-                if existing is not None and to_db(existing[1]) == to_db(due):
-                    continue
-                if existing is not None:
-                    await sql.cancel_deadline(tx, existing[0])
-                added.append(await add_deadline(tx, PURGE, due, now, activation_id=ended.id))
+            wanted = {ended.id: self._due(ended.area, ended.ended_at)
+                      for ended in await sql.ended_unpurged(tx)}
+            added = await sql.sync_purge_deadlines(tx, PURGE, wanted, self.clock())
         if added:
             logger.info("purge deadlines added or moved count=%d", len(added))
         return added
