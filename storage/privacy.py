@@ -84,8 +84,9 @@ def _json_forms(text: str) -> set[str]:
 
 async def _scrub_quoting(connection: Connection, values: Iterable[str | None]) -> int:
     """Empties sent messages and requester callbacks that quote any of these texts (a person's
-    name or phone) and returns how many messages; what is still to be sent is left alone.
-    Texts shorter than three characters are not looked for (they would match anything)."""
+    name or phone), and the titles of offered choices (a Signal message's first line) that do,
+    and returns how many messages; what is still to be sent is left alone. Texts shorter than
+    three characters are not looked for (they would match anything)."""
     quoted: set[str] = set()
     for value in values:
         if value and len(value) >= 3:
@@ -99,6 +100,8 @@ async def _scrub_quoting(connection: Connection, values: Iterable[str | None]) -
         await connection.execute(
             "UPDATE intake_callbacks SET payload = '{}' WHERE state != 'pending'"
             " AND instr(payload, ?) > 0", (text,))
+        await connection.execute("UPDATE chat_offers SET title = '–' WHERE instr(title, ?) > 0",
+                                 (text,))
     return scrubbed
 
 

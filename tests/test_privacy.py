@@ -317,7 +317,7 @@ async def bytes_on_disk(services) -> bytes:
 
 
 async def test_the_requester_is_purged_with_the_call_out(intake_core) -> None:
-    services, _, clock = intake_core
+    services, messenger, clock = intake_core
     lena = await add_member(services, 1, "Lena Ledare", role="leader")
     olle = await add_member(services, 2, "Olle Ledare", role="leader")
     crew = [await add_member(services, 100 + i, f"Stöd {i}", phone=f"+4670333000{i}")
@@ -338,6 +338,13 @@ async def test_the_requester_is_purged_with_the_call_out(intake_core) -> None:
     await services.callouts.close(olle, activation.id)
     await services.sender.drain()
     await callbacks_made(services)
+    # On Signal the request's choices are remembered with its first line, which names her.
+    from storage.chat_memory import ChatMemory, NewOffer
+
+    shown = next(d for d in messenger.chats[1] if d.message.text.startswith("📥"))
+    await ChatMemory(services.database).remember(
+        olle.address, "1700", ["1700"], f"i1:{record.id}", shown.message.text.split("\n")[0],
+        [NewOffer(1, "Aktivera", f"i1:{record.id}:go")], clock())
     # The leaders' messages, the call-out and the request name her; callbacks name the team.
     assert found(await bytes_on_disk(services), REQUESTER_SECRETS) == list(REQUESTER_SECRETS)
     team = await services.database.fetch_all("SELECT payload FROM intake_callbacks")
