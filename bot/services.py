@@ -124,6 +124,9 @@ def build_services(settings: Settings, database: Database, router: MessengerRout
     certificates.sources.append(shifts.reads.assignments)
     activation = ActivationDialogue(settings, dialogues, callouts, clock)
     intake = IntakeService(settings, database, clock, callouts, activation, deadlines)
+    # A request that did not become a call-out is purged on its own (bot.intake.retention).
+    privacy.catch_ups.append(intake.retention.sync)
+    intake.retention.purged = privacy.checkpoint_soon
     callbacks = CallbackSender(database, clock, intake.status)
     intake.on_change.append(callbacks.poke)
     # Every commit that owes people messages may change what a requester follows.

@@ -16,13 +16,19 @@ from storage.database import Database
 from storage.sql import Connection, fetch_one
 
 __all__ = [
+    "RETENTION_DEADLINE",
     "CallbackRow",
     "Caller",
     "IntakeRecord",
     "IntakeStore",
     "NewIntake",
+    "expire_intake",
     "insert_intake",
 ]
+
+# The kind of the deadline that purges a request that did not become a call-out
+# (bot.intake.retention): a leader's decision cancels the request's other timers, not this one.
+RETENTION_DEADLINE = "intake_purge"
 
 # A decided request keeps no briefing and no place: the call-out has its own copy (purged with
 # it after the retention period), and a declined request needs none.
@@ -89,6 +95,7 @@ class IntakeRecord:
     notified: str | None
     fingerprint: str
     created_at: datetime
+    purged_at: datetime | None = None  # its details about people deleted (retention)
 
     @property
     def requested_by(self) -> str:
@@ -112,7 +119,7 @@ class IntakeRecord:
             leader_id=row["leader_id"], activation_id=row["activation_id"],
             reminded_at=from_db(row["reminded_at"]), alerted_at=from_db(row["alerted_at"]),
             notified=row["notified"], fingerprint=row["fingerprint"],
-            created_at=from_db(row["created_at"]))
+            created_at=from_db(row["created_at"]), purged_at=from_db(row["purged_at"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,11 +219,20 @@ async def stamp_intake(connection: Connection, intake_id: int, column: str,
 
 
 async def cancel_intake_deadlines(connection: Connection, intake_id: int) -> int:
-    """Cancels the request's pending timers (a leader decided)."""
+    """Cancels the request's pending timers (a leader decided); its purge stays."""
     cursor = await connection.execute(
-        "UPDATE deadlines SET state = 'cancelled' WHERE intake_id = ? AND state = 'pending'",
-        (intake_id,))
+        "UPDATE deadlines SET state = 'cancelled' WHERE intake_id = ? AND state = 'pending'"
+        " AND kind != ?", (intake_id, RETENTION_DEADLINE))
     return cursor.rowcount
+
+
+async def expire_intake(connection: Connection, intake_id: int, now: datetime) -> bool:
+    """Closes a request nobody decided in time (still waiting, or taken and never sent): it
+    ends as declined by nobody. False if a leader decided it meanwhile."""
+    cursor = await connection.execute(
+        "UPDATE intake_requests SET state = 'declined', leader_id = NULL, decided_at = ?"
+        " WHERE id = ? AND state IN ('received', 'taken')", (to_db(now), intake_id))
+    return cursor.rowcount > 0
 
 
 async def touch_caller(connection: Connection, caller_id: int, now: datetime) -> None:

@@ -20,6 +20,7 @@ from storage.models import Address
 __all__ = [
     "BRIEFING_LANE",
     "BROADCAST_LANE",
+    "REPLY_REF",
     "OutboxRow",
     "OutboxStore",
     "enqueue",
@@ -31,6 +32,9 @@ __all__ = [
 
 BRIEFING_LANE = 0
 BROADCAST_LANE = 1
+# The ref of a direct reply handed over by a transport (`OutboxStore.defer`): its text is emptied
+# once it is delivered (migration 012's trigger), as the bot keeps no text of direct replies.
+REPLY_REF = "reply"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +194,15 @@ class OutboxStore:
 
     async def defer(self, address: Address, payloads: list[str], *, not_before: datetime,
                     now: datetime) -> None:
-        """Adds messages (in this order) to send in the urgent lane from `not_before` on."""
+        """Adds messages (in this order) to send in the urgent lane from `not_before` on, under
+        REPLY_REF: direct replies, whose text is not kept once they are out."""
         async with self.db.transaction() as connection:
             for payload in payloads:
                 await connection.execute(
-                    "INSERT INTO outbox (lane, position, address, op, payload, not_before,"
-                    " created_at) VALUES (?, 0, ?, 'send', ?, ?, ?)",
-                    (BRIEFING_LANE, str(address), payload, to_db(not_before), to_db(now)))
+                    "INSERT INTO outbox (lane, position, address, op, payload, ref, not_before,"
+                    " created_at) VALUES (?, 0, ?, 'send', ?, ?, ?, ?)",
+                    (BRIEFING_LANE, str(address), payload, REPLY_REF, to_db(not_before),
+                     to_db(now)))
 
     async def retarget(self, ref: str, old_id: str, new_id: str) -> None:
         """Records a delivered message's new id (an edit changed the parts it was sent in)."""

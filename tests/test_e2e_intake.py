@@ -97,7 +97,7 @@ async def test_request_reaches_every_leader_first_choice_wins_and_requester_foll
         staffed = await until_state(world, key, created["id"], "staffed")
         assert (staffed["confirmed"], staffed["needed"]) == (2, 2)
         assert staffed["team"] is None, "no volunteer names unless the organisation shares them"
-        briefed = await crew[0].wait_for("Genomgång")
+        briefed = await crew[0].wait_for("Du åker. Genomgång:")
         assert BRIEFING in briefed.text
         await crew[0].press("Framme")
         on_site = await until_state(world, key, created["id"], "on_site")

@@ -63,10 +63,12 @@ async def test_timers_are_rows_and_a_decision_cancels_them(core) -> None:
     caller, _ = await services.intake.add_key("SOS Alarm", "cli")
     received = await services.intake.receive(caller, "a-1", DRAFT)
     assert table(services, "SELECT kind, state FROM deadlines ORDER BY id") == [
-        ("intake_again", "pending"), ("intake_alert", "pending")]
+        ("intake_again", "pending"), ("intake_alert", "pending"), ("intake_purge", "pending")]
     await services.intake.decide(lena, lena.address, received.record.id, "no")
-    assert table(services, "SELECT state FROM deadlines ORDER BY id") == [
-        ("cancelled",), ("cancelled",)]
+    # The purge of the requester's name and phone stays (bot.intake.retention).
+    assert table(services, "SELECT kind, state FROM deadlines ORDER BY id") == [
+        ("intake_again", "cancelled"), ("intake_alert", "cancelled"),
+        ("intake_purge", "pending")]
 
 
 def test_check_text_refuses_what_cannot_be_stored_or_sent() -> None:

@@ -3,6 +3,7 @@ its -wal file are read as bytes and the text is gone, while the statistics still
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from datetime import timedelta
@@ -12,6 +13,7 @@ import pytest
 
 from bot.callout.draft import Actor
 from bot.i18n import translator
+from bot.intake.service import IntakeDraft
 from bot.people.privacy import PURGE, PrivacyService
 from storage.callouts import NewActivation
 from tests.core_harness import add_member, member_at, open_core
@@ -77,16 +79,23 @@ async def staffed_call_out(services, clock, *, area: str = "karlstad", first: in
     return leader, anna, bo, issued.activation
 
 
-@pytest.fixture
-async def core_on_file(tmp_path):
+@contextlib.asynccontextmanager
+async def started_core(tmp_path, **overrides):
+    """The core on a file, started, with 30 days' retention (Kil: 90)."""
     services, messenger, clock = await open_core(
-        tmp_path, retention={"sensitive_after": "30d", "per_area": {"kil": "90d"}})
+        tmp_path, retention={"sensitive_after": "30d", "per_area": {"kil": "90d"}}, **overrides)
     await services.start()
     try:
         yield services, messenger, clock
     finally:
         await services.stop()
         await services.database.close()
+
+
+@pytest.fixture
+async def core_on_file(tmp_path):
+    async with started_core(tmp_path) as core:
+        yield core
 
 
 async def test_purge_removes_the_text_from_the_file_and_keeps_the_statistics(
@@ -267,3 +276,307 @@ def test_retention_periods_are_checked_against_the_areas(tmp_path) -> None:
     retention = load_settings(config).retention
     assert retention.sensitive_after_for("kil") == timedelta(weeks=1)
     assert retention.sensitive_after_for("other") == timedelta(days=60)
+
+
+# -- what the last features added: the intake, Signal's memory, deferred replies ----------------
+
+REQUESTER, REQUESTER_PHONE = "Karin Insatsledare", "+46 54 540 10 99"
+ORGANISATION = "Räddningstjänsten Karlstadsregionen"
+REQUESTER_SECRETS = (REQUESTER, REQUESTER_PHONE)
+
+
+def intake_draft(**changes) -> IntakeDraft:
+    """A request from the rescue service, with the briefing and a place."""
+    return IntakeDraft(**{
+        "kind": "fire", "area": "karlstad", "summary": "Brand i villa", "briefing": BRIEFING,
+        "place": ADDRESS, "requester_name": REQUESTER, "requester_organisation": ORGANISATION,
+        "requester_phone": REQUESTER_PHONE, "callback_url": "https://sos.example/posom",
+        **changes})
+
+
+@pytest.fixture
+async def intake_core(tmp_path):
+    """The core on a file with the requester shown the team (names and phones)."""
+    async with started_core(tmp_path, intake={"share_team": True}) as core:
+        yield core
+
+
+async def callbacks_made(services) -> int:
+    """Queues a callback for every change the requesters follow and marks them all sent."""
+    await services.callbacks.follow()
+    made = 0
+    while (row := await services.callbacks.store.claim_callback(services.clock())) is not None:
+        await services.callbacks.store.callback_done(row.id, "sent", services.clock())
+        made += 1
+    return made
+
+
+async def bytes_on_disk(services) -> bytes:
+    await services.database.checkpoint()
+    return file_bytes(Path(services.database.path))
+
+
+async def test_the_requester_is_purged_with_the_call_out(intake_core) -> None:
+    services, messenger, clock = intake_core
+    lena = await add_member(services, 1, "Lena Ledare", role="leader")
+    olle = await add_member(services, 2, "Olle Ledare", role="leader")
+    crew = [await add_member(services, 100 + i, f"Stöd {i}", phone=f"+4670333000{i}")
+            for i in range(2)]
+    caller, _ = await services.intake.add_key("SOS Alarm", "cli")
+    record = (await services.intake.receive(caller, "k-1", intake_draft(needed=2))).record
+    await services.intake.decide(lena, lena.address, record.id, "go")
+    activation = await services.callouts.reads.by_id(
+        (await services.intake.store.by_id(record.id)).activation_id)
+    assert activation.requested_by == f"{REQUESTER}, {ORGANISATION}, {REQUESTER_PHONE}"
+    requests = {member.id: request.id for request, member in
+                await services.callouts.reads.requests_with_members(activation.id)}
+    for member in crew:
+        await services.callouts.answer(member, requests[member.id], True, translator("en"))
+    await services.sender.drain()
+    assert await callbacks_made(services) >= 1
+    clock.advance(hours=2)
+    await services.callouts.close(olle, activation.id)
+    await services.sender.drain()
+    await callbacks_made(services)
+    # On Signal the request's choices are remembered with its first line, which names her.
+    from storage.chat_memory import ChatMemory, NewOffer
+
+    shown = next(d for d in messenger.chats[1] if d.message.text.startswith("📥"))
+    await ChatMemory(services.database).remember(
+        olle.address, "1700", ["1700"], f"i1:{record.id}", shown.message.text.split("\n")[0],
+        [NewOffer(1, "Aktivera", f"i1:{record.id}:go")], clock())
+    # The leaders' messages, the call-out and the request name her; callbacks name the team.
+    assert found(await bytes_on_disk(services), REQUESTER_SECRETS) == list(REQUESTER_SECRETS)
+    team = await services.database.fetch_all("SELECT payload FROM intake_callbacks")
+    assert any("Stöd 0" in row["payload"] for row in team)
+
+    purge = next(d for d in await services.deadlines.store.pending() if d.kind == PURGE)
+    clock.advance(days=30)
+    await services.deadlines.fire(purge.id)
+    assert found(await bytes_on_disk(services), (*REQUESTER_SECRETS, *PURGED)) == []
+    purged = await services.callouts.reads.by_id(activation.id)
+    assert purged.requested_by == ORGANISATION  # who asked stays, as an organisation
+    request = await services.intake.store.by_id(record.id)
+    assert (request.requester_name, request.requester_phone) == ("", "")
+    assert request.requester_organisation == ORGANISATION and request.purged_at is not None
+    assert request.state == "activated" and request.call_out.summary == "Brand i villa"
+    team = await services.database.fetch_all("SELECT payload FROM intake_callbacks")
+    assert team and all(row["payload"] == "{}" for row in team)
+    # Its own deadline finds it purged with the call-out and does nothing.
+    own = next(d for d in await services.deadlines.store.pending()
+               if d.kind == "intake_purge" and d.intake_id == record.id)
+    audited = await services.database.fetch_one("SELECT count(*) FROM audit_log")
+    await services.deadlines.fire(own.id)
+    assert await services.database.fetch_one("SELECT count(*) FROM audit_log") == audited
+
+
+async def test_a_request_nobody_decides_is_closed_and_purged_after_the_period(
+        intake_core) -> None:
+    services, messenger, clock = intake_core
+    lena = await add_member(services, 1, "Lena Ledare", role="leader")
+    olle = await add_member(services, 2, "Olle Ledare", role="leader")
+    caller, _ = await services.intake.add_key("SOS Alarm", "cli")
+    waiting = (await services.intake.receive(caller, "k-1", intake_draft())).record
+    declined = (await services.intake.receive(caller, "k-2", intake_draft(
+        area="kil", briefing="Kilvägen 3, fråga efter Nils", place=None))).record
+    await services.intake.decide(olle, olle.address, declined.id, "no")
+    await services.sender.drain()
+    deadlines = {d.intake_id: d for d in await services.deadlines.store.pending()
+                 if d.kind == "intake_purge"}
+    # The area's retention period from the request's arrival: 30 days, Kil's 90.
+    assert deadlines[waiting.id].due_at == waiting.created_at + timedelta(days=30)
+    assert deadlines[declined.id].due_at == declined.created_at + timedelta(days=90)
+    secrets = (*REQUESTER_SECRETS, "Storgatan 77 B", "portkod 4417", ADDRESS)
+    assert found(await bytes_on_disk(services), secrets) == list(secrets)
+
+    clock.advance(days=30)
+    await services.deadlines.fire(deadlines[waiting.id].id)
+    await services.sender.drain()
+    request = await services.intake.store.by_id(waiting.id)
+    assert (request.state, request.leader_id, request.purged_at) == ("declined", None, clock())
+    assert request.call_out.briefing is None and request.call_out.location_address is None
+    assert request.requester_organisation == ORGANISATION
+    # The leaders' request loses its choices and says what became of it.
+    for leader in (lena, olle):
+        [shown] = [d for d in messenger.chats[int(leader.address.id)]
+                   if d.message.text.startswith("📥") and "Fire, Karlstad" in d.message.text]
+        assert shown.edits and not shown.edits[-1].choices
+        assert shown.edits[-1].text.endswith(
+            "⌛ No leader decided it in time: it is closed and its details are deleted.")
+        assert REQUESTER not in shown.edits[-1].text and ORGANISATION in shown.edits[-1].text
+    late = await services.intake.decide(lena, lena.address, waiting.id, "go")
+    assert late.toast == "No leader decided this request in time; it is closed."
+    assert await services.database.fetch_all("SELECT id FROM activations") == []
+    status = await services.intake.status(request)
+    assert status.state == "declined" and status.final
+    # The declined one (Kil, 90 days) still names the requester; then it goes too.
+    assert found(await bytes_on_disk(services), secrets) == [REQUESTER, REQUESTER_PHONE]
+    clock.advance(days=60)
+    await services.deadlines.fire(deadlines[declined.id].id)
+    assert found(await bytes_on_disk(services), secrets) == []
+    request = await services.intake.store.by_id(declined.id)
+    assert (request.state, request.leader_id) == ("declined", olle.id)
+    late = await services.intake.decide(lena, lena.address, declined.id, "go")
+    assert late.toast == "Already handled by Olle Ledare."
+    events = [row["event"] for row in await services.database.fetch_all(
+        "SELECT event FROM audit_log WHERE event LIKE 'intake.%' ORDER BY id")]
+    assert events[-3:] == ["intake.expired", "intake.purged", "intake.purged"]
+
+
+async def test_requests_without_their_purge_get_it_at_start_up(intake_core) -> None:
+    services, _, _ = intake_core
+    await add_member(services, 1, "Lena Ledare", role="leader")
+    caller, _ = await services.intake.add_key("SOS Alarm", "cli")
+    record = (await services.intake.receive(caller, "k-1", intake_draft())).record
+    # As in a database from before this rule: no purge deadline.
+    async with services.database.transaction() as tx:
+        await tx.execute("DELETE FROM deadlines WHERE kind = 'intake_purge'")
+    added = await services.intake.retention.sync()
+    assert [(d.intake_id, d.due_at) for d in added] == [
+        (record.id, record.created_at + timedelta(days=30))]
+    assert await services.intake.retention.sync() == []
+
+
+async def test_erasure_forgets_signal_envelopes_and_callbacks_that_name_them(
+        intake_core) -> None:
+    from storage.chat_memory import ChatMemory
+    from storage.models import Address
+
+    services, _, clock = intake_core
+    lena = await add_member(services, 1, "Lena Ledare", role="leader")
+    anna = await add_member(services, 100, "Anna Andersson", phone="+46701110100")
+    bo = await add_member(services, 101, "Bo Berg", phone="+46702220101")
+    caller, _ = await services.intake.add_key("SOS Alarm", "cli")
+    record = (await services.intake.receive(caller, "k-1", intake_draft(needed=2))).record
+    await services.intake.decide(lena, lena.address, record.id, "go")
+    activation_id = (await services.intake.store.by_id(record.id)).activation_id
+    requests = {member.id: request.id for request, member in
+                await services.callouts.reads.requests_with_members(activation_id)}
+    for member in (anna, bo):
+        await services.callouts.answer(member, requests[member.id], True, translator("en"))
+    await services.sender.drain()
+    await callbacks_made(services)
+    await services.callouts.close(lena, activation_id)
+    await services.sender.drain()
+    # She also wrote to the bot on Signal, which remembered her uuid and her envelopes.
+    number, uuid = "+46701110100", "5f0c3d4e-aaaa-4bbb-8ccc-0123456789ab"
+    await services.members.link_address(anna.id, Address("signal", number), None, now=clock())
+    memory = ChatMemory(services.database)
+    await memory.note_account(uuid, number, clock())
+    assert await memory.claim_envelope(uuid, 1_700_000_000_000, clock())
+    assert await memory.claim_envelope(number, 1_700_000_000_001, clock())
+    secrets = ("Anna Andersson", number, uuid)
+    assert found(await bytes_on_disk(services), secrets) == list(secrets)
+    naming = [row["id"] for row in await services.database.fetch_all(
+        "SELECT id FROM intake_callbacks WHERE instr(payload, 'Anna Andersson') > 0")]
+    assert naming  # the requester was shown the team
+
+    assert (await services.privacy.erase(anna.id, actor="cli")).done
+    assert found(await bytes_on_disk(services), secrets) == []
+    assert await services.database.fetch_all("SELECT * FROM seen_envelopes") == []
+    # The callbacks that named her keep their rows (what was called back when), not the text.
+    emptied = await services.database.fetch_all(
+        f"SELECT payload FROM intake_callbacks WHERE id IN ({', '.join('?' for _ in naming)})",
+        tuple(naming))
+    assert [row["payload"] for row in emptied] == ["{}"] * len(naming)
+
+
+async def test_mydata_lists_everything_stored_about_the_person(intake_core) -> None:
+    from storage.chat_memory import ChatMemory, NewOffer
+    from storage.invitations import invite_directly
+    from storage.models import Address
+
+    services, _, clock = intake_core
+    lena = await add_member(services, 1, "Lena Ledare", role="leader")
+    anna = await add_member(services, 100, "Anna Andersson", phone="+46701110100")
+    caller, _ = await services.intake.add_key("SOS Alarm", "cli")
+    record = (await services.intake.receive(caller, "k-1", intake_draft(needed=1))).record
+    await services.intake.decide(lena, lena.address, record.id, "go")
+    await services.sender.drain()
+    activation = await services.callouts.reads.by_id(
+        (await services.intake.store.by_id(record.id)).activation_id)
+    [(request, _)] = await services.callouts.reads.requests_with_members(activation.id)
+    number, uuid = "+46701110100", "5f0c3d4e-aaaa-4bbb-8ccc-0123456789ab"
+    signal = Address("signal", number)
+    await services.members.link_address(anna.id, signal, None, now=clock())
+    async with services.database.transaction() as tx:
+        await invite_directly(tx, anna.id, signal, clock())
+    memory = ChatMemory(services.database)
+    await memory.remember(signal, "1700", ["1700"], "a1:1", "Larm 2026-001",
+                          [NewOffer(1, "Ja, jag kan", "a1:1:y")], clock())
+    await memory.receipt(signal, ["1700"], "read", clock())
+    await memory.note_account(uuid, number, clock())
+    await memory.claim_envelope(uuid, 1_700_000_000_000, clock())
+
+    data = json.loads((await services.privacy.my_data(anna)).content)
+    assert [row["title"] for row in data["offered_choices"]] == ["Larm 2026-001"]
+    assert [row["read_at"] is not None for row in data["message_receipts"]] == [True]
+    assert [row["address"] for row in data["direct_invitations"]] == [str(signal)]
+    assert data["signal_accounts"] == [
+        {"uuid": uuid, "number": number, "seen_at": data["signal_accounts"][0]["seen_at"]}]
+    assert [row["source"] for row in data["signal_envelopes_seen"]] == [uuid]
+    assert [row["ref"] for row in data["messages"]] == [f"request:{request.id}"]
+    assert "payload" not in data["messages"][0]  # the text is in her chat, not repeated
+    for key in ("skills", "shifts", "training_status", "trainings", "debriefs"):
+        assert key in data
+    lena_data = json.loads((await services.privacy.my_data(lena)).content)
+    assert [row["code"] for row in lena_data["call_outs_issued"]] == [activation.code]
+    assert [row["public_id"] for row in lena_data["intake_requests_decided"]] == [
+        record.public_id]
+    assert "Storgatan" not in json.dumps(lena_data)
+
+
+async def test_a_deferred_reply_keeps_no_text_once_out(core_on_file) -> None:
+    from bot.delivery.messages import OutgoingMessage
+    from bot.delivery.payload import encode
+
+    services, messenger, clock = core_on_file
+    lena = await add_member(services, 1, "Lena Ledare", role="leader")
+    # A transport met a flood wait: the /activate preview goes out through the outbox.
+    await services.sender.defer(lena.address, [OutgoingMessage(f"Kontrollera: {BRIEFING}")], 0)
+    await services.sender.drain()
+    assert BRIEFING in messenger.everything_seen_by(1)
+    rows = await services.database.fetch_all("SELECT ref, state, payload FROM outbox")
+    assert [tuple(row) for row in rows] == [("reply", "sent", "{}")]
+    # One that no transport took is emptied by the hourly check, an hour after it was written
+    # (a reroute to the member's other transport copies it right after it failed).
+    await services.sender.store.defer(lena.address, [encode(OutgoingMessage(FREE_TEXT))],
+                                      not_before=clock() + timedelta(days=1), now=clock())
+    row = await services.database.fetch_one("SELECT id FROM outbox WHERE state = 'pending'")
+    await services.sender.store.mark_done(row["id"], "failed", "blocked")
+    assert await services.privacy.forget_failed_replies() == 0
+    assert found(await bytes_on_disk(services), (BRIEFING, FREE_TEXT)) == [FREE_TEXT]
+    clock.advance(hours=2)
+    assert await services.privacy.forget_failed_replies() == 1
+    assert found(await bytes_on_disk(services), (BRIEFING, FREE_TEXT)) == []
+
+
+async def test_the_archive_holds_shifts_and_intake_requests_of_the_year(intake_core) -> None:
+    from storage.shifts import ShiftPlan
+
+    services, _, clock = intake_core
+    lena = await add_member(services, 1, "Lena Ledare", role="leader")
+    anna = await add_member(services, 100, "Anna Andersson", phone="+46701110100")
+    caller, _ = await services.intake.add_key("SOS Alarm", "cli")
+    declined = (await services.intake.receive(caller, "k-1", intake_draft())).record
+    await services.intake.decide(lena, lena.address, declined.id, "no")
+    start = clock() + timedelta(hours=5)
+    issued = await services.callouts.issue(Actor.leader(lena), NewActivation(
+        kind="major_incident", area="karlstad", needed=1, summary="Stödcentrum",
+        briefing=BRIEFING, shifts=ShiftPlan(first_start=start, length=timedelta(hours=3),
+                                            count=2)))
+    shifts = await services.shifts.reads.shifts(issued.activation.id)
+    [(request, _)] = await services.callouts.reads.requests_with_members(issued.activation.id)
+    await services.shifts.take(anna, request.id, shifts[0].id, translator("en"))
+    year = int(issued.activation.code[:4])
+
+    archive = json.loads(await services.privacy.archive(year, actor="cli"))
+    assert [row["number"] for row in archive["shifts"]] == [1, 2]
+    assert [(row["member_name"], row["state"]) for row in archive["shift_places"]] == [
+        ("Anna Andersson", "confirmed")]
+    # The declined request is the year's too, with who asked (not purged yet).
+    assert [(row["public_id"], row["state"], row["requester_name"], row["caller"])
+            for row in archive["intake_requests"]] == [
+        (declined.public_id, "declined", REQUESTER, "SOS Alarm")]
+    other_year = json.loads(await services.privacy.archive(year + 1, actor="cli"))
+    assert other_year["intake_requests"] == [] and other_year["shifts"] == []

@@ -68,6 +68,8 @@ def decided_message(settings: Settings, record: IntakeRecord, how: str, leader_n
         "activated": t.gettext("✅ Activated by {name}: call-out {code}."),
         "taken": t.gettext("✏️ {name} is changing it in /activate."),
         "declined": t.gettext("❌ Declined by {name}."),
+        "expired": t.gettext("⌛ No leader decided it in time: it is closed and its details "
+                             "are deleted."),
     }
     lines = _body(settings, record, t)
     lines.append(outcomes[how].format(name=leader_name, code=code or "–"))

@@ -29,6 +29,7 @@ from bot.delivery.messages import OutgoingMessage
 from bot.i18n import Translator
 from bot.intake.keys import NewKey, new_key, public_id
 from bot.intake.render import decided_message, request_for_leaders
+from bot.intake.retention import IntakeRetention
 from bot.intake.status import RequestStatus, request_status
 from storage.audit import append_audit
 from storage.callouts import NewActivation
@@ -134,6 +135,10 @@ class IntakeService:
         self.out: Outbound = callouts.out
         # Told after every commit that may change what a requester sees (the callback sender).
         self.on_change: list[Callable[[], None]] = []
+        # A request that does not become a call-out is purged after the retention period.
+        self.retention = IntakeRetention(
+            settings, database, clock, runner,
+            lambda tx, record, how, now: self._show_leaders(tx, record, how, "", now))
         runner.register(ASK_AGAIN, self._ask_again)
         runner.register(ALERT, self._alert)
         runner.after_fire.append(self.changed)
@@ -230,6 +235,7 @@ class IntakeService:
             else:
                 await self._ask_leaders(tx, record, now)
                 arms = await self._schedule(tx, record, now)
+                arms.append(await self.retention.schedule(tx, record, now))
             record = await intake_by_id(tx, record.id)
         logger.info("intake %d event=received caller=%d trusted=%s", record.id, caller.id,
                     trusted)
@@ -321,6 +327,9 @@ class IntakeService:
 
     async def _already(self, tx: Connection, record: IntakeRecord, t: Translator) -> str:
         """What a leader who was not first is told."""
+        if record.purged_at is not None and record.leader_id is None \
+                and record.activation_id is None:
+            return t.gettext("No leader decided this request in time; it is closed.")
         other = await member_in(tx, record.leader_id) if record.leader_id else None
         if other is None:
             return t.gettext("This request is already activated.")

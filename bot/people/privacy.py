@@ -8,9 +8,14 @@
   period or a database from before this feature is caught up.
 - **Erasure.** A member's personal fields are emptied and the row kept under a placeholder name
   ("Raderad 17"), so the anonymous statistics keep counting; the audit log holds ids only.
+- **Intake requests** that did not become a call-out keep the requester's name and phone (and,
+  while nobody decides them, the briefing) for the same period from their arrival
+  (bot.intake.retention); one that did is purged with its call-out.
 - **Drafts.** A dialogue left unfinished (an abandoned /activate with its typed briefing, a
   stranger's /start) is deleted `retention.drafts_after` after its last step, and the messages
   the leader typed in it are deleted from their chat (checked every hour).
+- **Direct replies** a transport handed to the outbox (a flood wait) keep no text once
+  delivered; one that failed is emptied by the same hourly check.
 - After a purge or an erasure the WAL is checkpointed, so with `secure_delete` the text is gone
   from the database file and the -wal file alike.
 """
@@ -20,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -49,6 +54,9 @@ Connection = aiosqlite.Connection
 PURGE = "purge_sensitive"
 REMOVED_NAME = N_("Removed {id}")
 DRAFT_CHECK_EVERY = timedelta(hours=1)
+# A direct reply that failed is emptied only this long after it was written: a reroute to the
+# member's other transport copies the failed row right after it failed.
+FAILED_REPLY_KEPT = timedelta(hours=1)
 
 
 def placeholder_name(settings: Settings, member_id: int) -> str:
@@ -92,6 +100,8 @@ class PrivacyService:
         self._checkpoint_task: asyncio.Task | None = None
         # Told when messages were queued (the outbox sender's wake; set by build_services).
         self.wake_sender: Callable[[], None] = lambda: None
+        # Other purge deadlines to catch up on at start-up (the intake's; set by build_services).
+        self.catch_ups: list[Callable[[], Awaitable[list[Deadline]]]] = []
         runner.register(PURGE, self._purge_due)
         runner.after_fire.append(self._after_fire)
 
@@ -109,18 +119,10 @@ class PrivacyService:
 
     async def sync_purges(self) -> list[Deadline]:
         """Gives every ended, unpurged call-out a purge deadline at its configured time."""
-        now = self.clock()
-        added: list[Deadline] = []
         async with self.db.transaction() as tx:
-            pending = await sql.pending_purges(tx, PURGE)
-            for ended in await sql.ended_unpurged(tx):
-                due = self._due(ended.area, ended.ended_at)
-                existing = pending.get(ended.id)
-                if existing is not None and to_db(existing[1]) == to_db(due):
-                    continue
-                if existing is not None:
-                    await sql.cancel_deadline(tx, existing[0])
-                added.append(await add_deadline(tx, PURGE, due, now, activation_id=ended.id))
+            wanted = {ended.id: self._due(ended.area, ended.ended_at)
+                      for ended in await sql.ended_unpurged(tx)}
+            added = await sql.sync_purge_deadlines(tx, PURGE, wanted, self.clock())
         if added:
             logger.info("purge deadlines added or moved count=%d", len(added))
         return added
@@ -130,11 +132,29 @@ class PrivacyService:
         purge stale drafts, and check for them every hour from now on."""
         for deadline in await self.sync_purges():
             self.runner.arm(deadline)
-        await self.purge_drafts()
+        for catch_up in self.catch_ups:
+            for deadline in await catch_up():
+                self.runner.arm(deadline)
+        await self._purge_drafts_job()
         self.runner.every(DRAFT_CHECK_EVERY, self._purge_drafts_job, "purge-drafts")
 
     async def _purge_drafts_job(self) -> None:
         await self.purge_drafts()
+        await self.forget_failed_replies()
+
+    async def forget_failed_replies(self) -> int:
+        """Empties direct replies handed to the outbox that no transport took (a delivered one
+        keeps no text already); returns how many."""
+        async with self.db.transaction() as tx:
+            emptied = await sql.forget_failed_replies(tx, self.clock() - FAILED_REPLY_KEPT)
+        if emptied:
+            logger.info("failed replies emptied count=%d", emptied)
+            await self.checkpoint()
+        return emptied
+
+    def checkpoint_soon(self) -> None:
+        """Another service's purge committed inside a deadline: checkpoint after it fired."""
+        self._checkpoint_due = True
 
     async def purge_drafts(self) -> int:
         """Deletes unfinished dialogues older than retention.drafts_after, and the messages a
@@ -222,8 +242,11 @@ class PrivacyService:
     async def archive(self, year: int, *, actor: str) -> bytes:
         """Everything about the year's call-outs for the municipal archive (JSON), audited."""
         now = self.clock()
+        zone = self.settings.organisation.tz
         data = {"generated_at": to_db(now), "organisation": self.settings.organisation.name,
-                **await sql.archive_year(self.db, year)}
+                **await sql.archive_year(self.db, year,
+                                         since=datetime(year, 1, 1, tzinfo=zone),
+                                         until=datetime(year + 1, 1, 1, tzinfo=zone))}
         async with self.db.transaction() as tx:
             await append_audit(tx, now, actor, "archive.exported", year=year,
                                activations=len(data["activations"]))

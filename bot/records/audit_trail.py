@@ -69,6 +69,8 @@ EVENT_LABELS = {
     "intake.taken": N_("intake request taken to change it"),
     "intake.released": N_("intake request left unsent, waiting again"),
     "intake.declined": N_("intake request declined"),
+    "intake.expired": N_("intake request closed: no leader decided it in time"),
+    "intake.purged": N_("intake request's details about people deleted (retention)"),
     "intake.asked_again": N_("leaders asked again: nobody answered the request"),
     "intake.alerted": N_("leaders alerted: nobody answered the request"),
     "intake.call": N_("intake called"),

@@ -220,7 +220,9 @@ class TelegramTransport:
 
         A flood wait or a network failure does not lose the reply: that message and the ones
         after it go to the outbox (urgent lane), which sends them when Telegram allows, in order,
-        like any message a state change owes (their ids are then None here).
+        like any message a state change owes (their ids are then None here). Their text is
+        emptied there once they are out (storage.outbox.REPLY_REF): a reply such as the /activate
+        preview carries the whole briefing, and the bot keeps no text of its direct replies.
         """
         address = event.sender.address
         sent: list[str | None] = []
